@@ -1,0 +1,589 @@
+//! Agencies: the public bodies a campaign writes to, imported from a spreadsheet.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use crate::error::RowProblem;
+use crate::law::DayType;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    City,
+    County,
+    SchoolDistrict,
+    StateAgency,
+    SpecialDistrict,
+    Other,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] =
+        [Kind::City, Kind::County, Kind::SchoolDistrict, Kind::StateAgency, Kind::SpecialDistrict, Kind::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::City => "city",
+            Kind::County => "county",
+            Kind::SchoolDistrict => "school_district",
+            Kind::StateAgency => "state_agency",
+            Kind::SpecialDistrict => "special_district",
+            Kind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+    /// Accepts "School District", "school-district" and "school_district" alike.
+    fn from_str(s: &str) -> Result<Self> {
+        let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Kind::ALL.into_iter().find(|k| k.as_str() == norm).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown kind '{}'; use one of city, county, school_district, state_agency, special_district, other",
+                s.trim()
+            ))
+        })
+    }
+}
+
+impl rusqlite::types::FromSql for Kind {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        v.as_str()?.parse().map_err(|e: Error| rusqlite::types::FromSqlError::Other(e.to_string().into()))
+    }
+}
+
+impl rusqlite::ToSql for Kind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agency {
+    pub key: String,
+    pub name: String,
+    pub state: String,
+    pub kind: Kind,
+    pub population: Option<i64>,
+    pub email: Option<String>,
+    pub portal_url: Option<String>,
+    pub mailing_address: Option<String>,
+    pub phone: Option<String>,
+    pub contact_name: Option<String>,
+    pub notes: Option<String>,
+    /// The agency's own response period, when it differs from its state's law.
+    pub response_days: Option<u32>,
+    pub day_type: Option<DayType>,
+}
+
+const COLUMNS: &str = "key, name, state, kind, population, email, portal_url, mailing_address, phone, \
+                       contact_name, notes, response_days, day_type";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Agency> {
+    Ok(Agency {
+        key: r.get(0)?,
+        name: r.get(1)?,
+        state: r.get(2)?,
+        kind: r.get(3)?,
+        population: r.get(4)?,
+        email: r.get(5)?,
+        portal_url: r.get(6)?,
+        mailing_address: r.get(7)?,
+        phone: r.get(8)?,
+        contact_name: r.get(9)?,
+        notes: r.get(10)?,
+        response_days: r.get(11)?,
+        day_type: r.get(12)?,
+    })
+}
+
+/// "City of Austin", "TX" -> "city-of-austin-tx".
+pub fn slug(name: &str, state: &str) -> String {
+    let mut out = String::new();
+    for part in [name, state] {
+        for c in part.chars() {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A plain syntactic check: one '@', a non-empty local part, a dotted domain, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+}
+
+fn blank_to_none(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Optional fields of an agency as given by a user, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyInput {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub population: Option<String>,
+    pub email: Option<String>,
+    pub portal_url: Option<String>,
+    pub mailing_address: Option<String>,
+    pub phone: Option<String>,
+    pub contact_name: Option<String>,
+    pub notes: Option<String>,
+    pub response_days: Option<String>,
+    pub day_type: Option<String>,
+}
+
+/// A field-level problem: (column, value, message).
+type FieldProblem = (&'static str, String, String);
+
+/// Checks a full agency from input; every problem is returned, not just the first.
+fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::Result<Agency, Vec<FieldProblem>>> {
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let name = blank_to_none(input.name.as_deref());
+    if name.is_none() {
+        problems.push(("name", String::new(), "an agency needs a name".into()));
+    }
+    let state_raw = input.state.as_deref().unwrap_or("").trim().to_string();
+    let state = if state_raw.is_empty() {
+        problems.push(("state", state_raw.clone(), "an agency needs a state".into()));
+        None
+    } else {
+        match crate::law::code(conn, &state_raw) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                problems.push(("state", state_raw.clone(), "unknown state; use a two-letter code such as CO".into()));
+                None
+            }
+        }
+    };
+    let kind = match blank_to_none(input.kind.as_deref()) {
+        None => Kind::Other,
+        Some(k) => k.parse().unwrap_or_else(|e: Error| {
+            problems.push(("kind", k.clone(), e.to_string()));
+            Kind::Other
+        }),
+    };
+    let population = blank_to_none(input.population.as_deref()).and_then(|p| {
+        let digits: String = p.chars().filter(|c| *c != ',' && *c != '_' && !c.is_whitespace()).collect();
+        match digits.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                problems.push(("population", p.clone(), "not a whole number".into()));
+                None
+            }
+        }
+    });
+    let email = blank_to_none(input.email.as_deref()).map(|e| e.to_ascii_lowercase());
+    if let Some(e) = &email
+        && !valid_email(e)
+    {
+        problems.push(("email", e.clone(), "invalid email address".into()));
+    }
+    let portal_url = blank_to_none(input.portal_url.as_deref());
+    if let Some(u) = &portal_url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        problems.push(("portal_url", u.clone(), "a portal URL must start with https:// or http://".into()));
+    }
+    let response_days = blank_to_none(input.response_days.as_deref()).and_then(|d| match d.parse::<u32>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            problems.push(("response_days", d.clone(), "not a whole number of days above 0".into()));
+            None
+        }
+    });
+    let day_type = blank_to_none(input.day_type.as_deref()).and_then(|t| match t.parse::<DayType>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(("day_type", t.clone(), e.to_string()));
+            None
+        }
+    });
+    match (response_days, day_type) {
+        (Some(_), None) => {
+            problems.push(("day_type", String::new(), "response_days needs a day_type (business or calendar)".into()))
+        }
+        (Some(_), Some(DayType::None)) => {
+            problems.push(("day_type", "none".into(), "day_type none cannot have response_days".into()))
+        }
+        (None, Some(t @ (DayType::Business | DayType::Calendar))) => {
+            problems.push(("response_days", String::new(), format!("day_type {t} needs response_days")))
+        }
+        _ => {}
+    }
+    let key = match blank_to_none(input.key.as_deref()) {
+        Some(k) => {
+            let k = k.to_ascii_lowercase();
+            if !valid_key(&k) {
+                problems.push(("key", k.clone(), "a key may hold only letters, digits and '-'".into()));
+            }
+            Some(k)
+        }
+        None => match (&name, &state) {
+            (Some(n), Some(s)) => Some(slug(n, s)),
+            _ => None,
+        },
+    };
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(Agency {
+        key: key.expect("key derived when name and state are valid"),
+        name: name.expect("checked"),
+        state: state.expect("checked"),
+        kind,
+        population,
+        email,
+        portal_url,
+        mailing_address: blank_to_none(input.mailing_address.as_deref()),
+        phone: blank_to_none(input.phone.as_deref()),
+        contact_name: blank_to_none(input.contact_name.as_deref()),
+        notes: blank_to_none(input.notes.as_deref()),
+        response_days,
+        day_type,
+    }))
+}
+
+pub fn get(conn: &Connection, key: &str) -> Result<Agency> {
+    let key = key.trim().to_ascii_lowercase();
+    conn.query_row(&format!("SELECT {COLUMNS} FROM agencies WHERE key = ?1"), [&key], from_row)
+        .optional()?
+        .ok_or(Error::NotFound { what: "agency", key })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub states: Vec<String>,
+    pub kinds: Vec<Kind>,
+}
+
+/// Agencies ordered by state, then name.
+pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Agency>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM agencies ORDER BY state, name, key"))?;
+    let all = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|a| filter.states.is_empty() || filter.states.contains(&a.state))
+        .filter(|a| filter.kinds.is_empty() || filter.kinds.contains(&a.kind))
+        .collect())
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Saved {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+fn save(conn: &Connection, a: &Agency) -> Result<Saved> {
+    let existing =
+        conn.query_row(&format!("SELECT {COLUMNS} FROM agencies WHERE key = ?1"), [&a.key], from_row).optional()?;
+    let saved = match existing {
+        Some(ref e) if e == a => return Ok(Saved::Unchanged),
+        Some(_) => Saved::Updated,
+        None => Saved::Added,
+    };
+    conn.execute(
+        "INSERT INTO agencies (key, name, state, kind, population, email, portal_url, mailing_address,
+                               phone, contact_name, notes, response_days, day_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (key) DO UPDATE SET name = excluded.name, state = excluded.state,
+            kind = excluded.kind, population = excluded.population, email = excluded.email,
+            portal_url = excluded.portal_url, mailing_address = excluded.mailing_address,
+            phone = excluded.phone, contact_name = excluded.contact_name, notes = excluded.notes,
+            response_days = excluded.response_days, day_type = excluded.day_type",
+        params![
+            a.key,
+            a.name,
+            a.state,
+            a.kind,
+            a.population,
+            a.email,
+            a.portal_url,
+            a.mailing_address,
+            a.phone,
+            a.contact_name,
+            a.notes,
+            a.response_days,
+            a.day_type
+        ],
+    )?;
+    Ok(saved)
+}
+
+/// Adds one agency; refuses a key that exists.
+pub fn add(conn: &Connection, input: &AgencyInput) -> Result<Agency> {
+    let agency = validate(conn, input)?.map_err(|p| field_error(&p))?;
+    if conn.query_row("SELECT 1 FROM agencies WHERE key = ?1", [&agency.key], |_| Ok(())).optional()?.is_some() {
+        return Err(Error::invalid(format!(
+            "an agency with key '{}' exists; change it with `foiatrack agency edit {}`",
+            agency.key, agency.key
+        )));
+    }
+    save(conn, &agency)?;
+    Ok(agency)
+}
+
+/// Changes the fields given (an empty string clears an optional field); the key stays.
+pub fn edit(conn: &Connection, key: &str, change: &AgencyInput) -> Result<Agency> {
+    let current = get(conn, key)?;
+    let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
+    let merged = AgencyInput {
+        key: Some(current.key.clone()),
+        name: pick(&change.name, Some(current.name.clone())),
+        state: pick(&change.state, Some(current.state.clone())),
+        kind: pick(&change.kind, Some(current.kind.to_string())),
+        population: pick(&change.population, current.population.map(|p| p.to_string())),
+        email: pick(&change.email, current.email.clone()),
+        portal_url: pick(&change.portal_url, current.portal_url.clone()),
+        mailing_address: pick(&change.mailing_address, current.mailing_address.clone()),
+        phone: pick(&change.phone, current.phone.clone()),
+        contact_name: pick(&change.contact_name, current.contact_name.clone()),
+        notes: pick(&change.notes, current.notes.clone()),
+        response_days: pick(&change.response_days, current.response_days.map(|d| d.to_string())),
+        day_type: pick(&change.day_type, current.day_type.map(|d| d.to_string())),
+    };
+    let agency = validate(conn, &merged)?.map_err(|p| field_error(&p))?;
+    save(conn, &agency)?;
+    Ok(agency)
+}
+
+fn field_error(problems: &[FieldProblem]) -> Error {
+    let text = problems
+        .iter()
+        .map(
+            |(col, val, msg)| {
+                if val.is_empty() { format!("{col}: {msg}") } else { format!("{col}: {msg} (value: '{val}')") }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::invalid(text)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows left out under `--skip-invalid`, with why.
+    pub skipped: Vec<RowProblem>,
+    /// Header names foiatrack does not know; their values are ignored.
+    pub unknown_columns: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    pub dry_run: bool,
+    pub skip_invalid: bool,
+}
+
+const KNOWN: [&str; 13] = [
+    "key",
+    "name",
+    "state",
+    "kind",
+    "population",
+    "email",
+    "portal_url",
+    "mailing_address",
+    "phone",
+    "contact_name",
+    "notes",
+    "response_days",
+    "day_type",
+];
+
+/// Imports an agency list. Atomic: with any bad row nothing is written (unless `skip_invalid`),
+/// and every bad row is named. Re-importing updates agencies by key.
+pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOptions) -> Result<ImportReport> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::invalid(format!("{file}: cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace(' ', "_"))
+        .collect();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut unknown_columns = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        match KNOWN.iter().find(|k| **k == h) {
+            Some(k) => {
+                if index.insert(k, i).is_some() {
+                    return Err(Error::invalid(format!("{file}: the column '{h}' appears twice in the header")));
+                }
+            }
+            None if h.is_empty() => {}
+            None => unknown_columns.push(h.clone()),
+        }
+    }
+    for required in ["name", "state"] {
+        if !index.contains_key(required) {
+            return Err(Error::invalid(format!(
+                "{file}: the header has no '{required}' column (found: {})",
+                headers.join(", ")
+            )));
+        }
+    }
+
+    let mut good: Vec<(u64, Agency)> = Vec::new();
+    let mut problems: Vec<RowProblem> = Vec::new();
+    let mut first_line_of_key: HashMap<String, u64> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(RowProblem {
+                    file: file.into(),
+                    line,
+                    column: None,
+                    value: None,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() > headers.len() {
+            problems.push(RowProblem {
+                file: file.into(),
+                line,
+                column: None,
+                value: None,
+                message: format!("{} fields, but the header has {}", rec.len(), headers.len()),
+            });
+            continue;
+        }
+        let field = |name: &str| index.get(name).and_then(|i| rec.get(*i)).map(str::to_string);
+        let input = AgencyInput {
+            key: field("key"),
+            name: field("name"),
+            state: field("state"),
+            kind: field("kind"),
+            population: field("population"),
+            email: field("email"),
+            portal_url: field("portal_url"),
+            mailing_address: field("mailing_address"),
+            phone: field("phone"),
+            contact_name: field("contact_name"),
+            notes: field("notes"),
+            response_days: field("response_days"),
+            day_type: field("day_type"),
+        };
+        match validate(conn, &input)? {
+            Ok(agency) => {
+                if let Some(first) = first_line_of_key.get(&agency.key) {
+                    problems.push(RowProblem {
+                        file: file.into(),
+                        line,
+                        column: Some("key".into()),
+                        value: Some(agency.key.clone()),
+                        message: format!("duplicate key; line {first} has it already"),
+                    });
+                } else {
+                    first_line_of_key.insert(agency.key.clone(), line);
+                    good.push((line, agency));
+                }
+            }
+            Err(fields) => problems.extend(fields.into_iter().map(|(col, val, msg)| RowProblem {
+                file: file.into(),
+                line,
+                column: Some(col.into()),
+                value: if val.is_empty() { None } else { Some(val) },
+                message: msg,
+            })),
+        }
+    }
+    if !problems.is_empty() && !opts.skip_invalid {
+        return Err(Error::Import { file: file.into(), problems });
+    }
+
+    let mut report = ImportReport {
+        file: file.into(),
+        skipped: problems,
+        unknown_columns,
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let tx = conn.transaction()?;
+    for (_, agency) in &good {
+        match save(&tx, agency)? {
+            Saved::Added => report.added += 1,
+            Saved::Updated => report.updated += 1,
+            Saved::Unchanged => report.unchanged += 1,
+        }
+    }
+    if opts.dry_run {
+        tx.rollback()?;
+    } else {
+        tx.commit()?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("City of Austin", "TX"), "city-of-austin-tx");
+        assert_eq!(slug("  Portland Public Schools (OR) ", "or"), "portland-public-schools-or-or");
+        assert_eq!(slug("Miami-Dade County", "FL"), "miami-dade-county-fl");
+    }
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("records@denver.example.org"));
+        assert!(!valid_email("records@"));
+        assert!(!valid_email("records.example.org"));
+        assert!(!valid_email("a b@example.org"));
+        assert!(!valid_email("a@b@example.org"));
+    }
+
+    #[test]
+    fn kinds_parse_loosely() {
+        assert_eq!("School District".parse::<Kind>().unwrap(), Kind::SchoolDistrict);
+        assert_eq!("special-district".parse::<Kind>().unwrap(), Kind::SpecialDistrict);
+        assert!("town".parse::<Kind>().is_err());
+    }
+}

@@ -1,0 +1,215 @@
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::output::{Format, opt, print_json, print_list};
+use super::{Context, read_file};
+use crate::agency::{self, AgencyInput, Filter, ImportOptions, Kind};
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Import or update agencies from a CSV file (all or nothing unless --skip-invalid)
+    #[command(
+        after_help = "Columns (header names are case-insensitive): name, state (required); key, kind, population,\n\
+email, portal_url, mailing_address, phone, contact_name, notes, response_days, day_type.\n\n\
+Examples:\n  foiatrack agency import examples/agencies.csv --dry-run\n  foiatrack agency import examples/agencies.csv"
+    )]
+    Import {
+        file: PathBuf,
+        /// Check the file and show what would change, without changing anything
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and list the bad ones, instead of importing nothing
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List agencies
+    #[command(
+        after_help = "Examples:\n  foiatrack agency list --state CO\n  foiatrack agency list --kind school_district --format csv"
+    )]
+    List {
+        /// Only these states (repeatable)
+        #[arg(long = "state")]
+        states: Vec<String>,
+        /// Only these kinds (repeatable)
+        #[arg(long = "kind", value_parser = parse_kind)]
+        kinds: Vec<Kind>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Everything about one agency
+    #[command(after_help = "Example:\n  foiatrack agency show denver-public-schools-co")]
+    Show {
+        key: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add one agency
+    #[command(
+        after_help = "Example:\n  foiatrack agency add --name \"Town of Example\" --state VT --kind city --email clerk@town.example.org"
+    )]
+    Add(AddArgs),
+    /// Change fields of one agency (an empty value clears an optional field)
+    #[command(after_help = "Example:\n  foiatrack agency edit city-of-austin-tx --email publicinfo@austin.example.org")]
+    Edit {
+        key: String,
+        #[command(flatten)]
+        fields: Fields,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// A stable slug [default: derived from name and state]
+    #[arg(long)]
+    key: Option<String>,
+    #[command(flatten)]
+    fields: Fields,
+}
+
+#[derive(Debug, Args)]
+pub struct Fields {
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    state: Option<String>,
+    /// city, county, school_district, state_agency, special_district or other
+    #[arg(long)]
+    kind: Option<String>,
+    #[arg(long)]
+    population: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    portal_url: Option<String>,
+    #[arg(long)]
+    mailing_address: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    contact_name: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+    /// This agency's own response period, overriding its state's law
+    #[arg(long)]
+    response_days: Option<String>,
+    /// business, calendar or none, with --response-days
+    #[arg(long)]
+    day_type: Option<String>,
+}
+
+impl Fields {
+    fn into_input(self, key: Option<String>) -> AgencyInput {
+        AgencyInput {
+            key,
+            name: self.name,
+            state: self.state,
+            kind: self.kind,
+            population: self.population,
+            email: self.email,
+            portal_url: self.portal_url,
+            mailing_address: self.mailing_address,
+            phone: self.phone,
+            contact_name: self.contact_name,
+            notes: self.notes,
+            response_days: self.response_days,
+            day_type: self.day_type,
+        }
+    }
+}
+
+pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
+    let mut conn = ctx.open()?;
+    match cmd {
+        AgencyCommand::Import { file, dry_run, skip_invalid, format } => {
+            let data = read_file(&file)?;
+            let name = file.display().to_string();
+            let report = agency::import(&mut conn, &name, &data, ImportOptions { dry_run, skip_invalid })?;
+            if format == Format::Json {
+                return print_json(&report);
+            }
+            for col in &report.unknown_columns {
+                eprintln!("note: {name}: unknown column '{col}' ignored");
+            }
+            if !report.skipped.is_empty() {
+                eprintln!("Skipped {} invalid row(s):", report.skipped.len());
+                for p in &report.skipped {
+                    eprintln!("  {p}");
+                }
+            }
+            let verb = if dry_run { "Would import" } else { "Imported" };
+            println!(
+                "{verb} {name}: {} added, {} updated, {} unchanged{}",
+                report.added,
+                report.updated,
+                report.unchanged,
+                if report.skipped.is_empty() { String::new() } else { format!(", {} skipped", report.skipped.len()) }
+            );
+            Ok(())
+        }
+        AgencyCommand::List { states, kinds, format } => {
+            let states = states.iter().map(|s| crate::law::code(&conn, s)).collect::<crate::Result<Vec<_>>>()?;
+            let list = agency::list(&conn, &Filter { states, kinds })?;
+            print_list(format, &list, &["key", "name", "state", "kind", "population", "email", "portal_url"], |a| {
+                vec![
+                    a.key.clone(),
+                    a.name.clone(),
+                    a.state.clone(),
+                    a.kind.to_string(),
+                    opt(&a.population),
+                    opt(&a.email),
+                    opt(&a.portal_url),
+                ]
+            })
+        }
+        AgencyCommand::Show { key, format } => {
+            let a = agency::get(&conn, &key)?;
+            if format == Format::Json {
+                return print_json(&a);
+            }
+            let law = crate::law::get(&conn, &a.state)?;
+            let rows: Vec<(&str, String)> = vec![
+                ("Key", a.key.clone()),
+                ("Name", a.name.clone()),
+                ("State", a.state.clone()),
+                ("Kind", a.kind.to_string()),
+                ("Population", opt(&a.population)),
+                ("Email", opt(&a.email)),
+                ("Portal", opt(&a.portal_url)),
+                ("Mailing address", opt(&a.mailing_address)),
+                ("Phone", opt(&a.phone)),
+                ("Contact", opt(&a.contact_name)),
+                ("Notes", opt(&a.notes)),
+                ("Records law", format!("{} ({}), {}", law.law_name, law.citation, law.period())),
+                (
+                    "Agency's own period",
+                    match (a.response_days, a.day_type) {
+                        (Some(n), Some(t)) => format!("{n} {t} days (overrides the state law)"),
+                        (None, Some(t)) => format!("{t} (overrides the state law)"),
+                        _ => String::new(),
+                    },
+                ),
+            ];
+            for (label, value) in rows.iter().filter(|(_, v)| !v.is_empty()) {
+                println!("{:<20} {}", format!("{label}:"), value.replace('\n', "\n                     "));
+            }
+            Ok(())
+        }
+        AgencyCommand::Add(a) => {
+            let agency = agency::add(&conn, &a.fields.into_input(a.key))?;
+            println!("Added agency {} ({})", agency.key, agency.name);
+            Ok(())
+        }
+        AgencyCommand::Edit { key, fields } => {
+            let agency = agency::edit(&conn, &key, &fields.into_input(None))?;
+            println!("Updated agency {} ({})", agency.key, agency.name);
+            Ok(())
+        }
+    }
+}

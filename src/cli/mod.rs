@@ -1,0 +1,115 @@
+//! The command-line adapter: parses flags, calls the library, formats what comes back.
+//! One file per command group; `dispatch` is the single place commands are routed.
+
+mod agency;
+mod holiday;
+mod init;
+mod law;
+pub mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "foiatrack",
+    version,
+    about = "Run public-records campaigns: agencies and their laws, requests and deadlines, letters, intake and reports.",
+    after_help = "Examples:\n  foiatrack init\n  foiatrack agency import examples/agencies.csv\n  foiatrack law show CO"
+)]
+pub struct Cli {
+    /// The database file [default: foiatrack.db in the current directory]
+    #[arg(long, global = true, env = "FOIATRACK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// The date to treat as today, for reproducible output [default: the system date]
+    #[arg(long, global = true, env = "FOIATRACK_TODAY", value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub today: Option<NaiveDate>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database (or bring it up to date) and load the built-in records laws
+    #[command(
+        after_help = "Example:\n  foiatrack --db campaign.db init\n\nRunning it again is harmless: corrections made with `law set` are kept."
+    )]
+    Init,
+    /// The records law of each state, DC and federal FOIA (US)
+    #[command(subcommand)]
+    Law(law::LawCommand),
+    /// Holiday calendars: federal holidays by rule plus each jurisdiction's own days
+    #[command(subcommand)]
+    Holiday(holiday::HolidayCommand),
+    /// The agencies a campaign writes to
+    #[command(subcommand)]
+    Agency(agency::AgencyCommand),
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))
+}
+
+/// What every command needs: where the database is and what day it is.
+pub struct Context {
+    pub db_path: PathBuf,
+    pub today: NaiveDate,
+}
+
+impl Context {
+    /// Opens the database, which must exist already.
+    pub fn open(&self) -> crate::Result<rusqlite::Connection> {
+        crate::db::open_existing(&self.db_path)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors; clap prints them and says so.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let ctx = Context {
+        db_path: cli.db.clone().unwrap_or_else(|| PathBuf::from("foiatrack.db")),
+        today: cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
+    };
+    match dispatch(cli.command, &ctx) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
+    match command {
+        Command::Init => init::run(ctx),
+        Command::Law(cmd) => law::run(cmd, ctx),
+        Command::Holiday(cmd) => holiday::run(cmd, ctx),
+        Command::Agency(cmd) => agency::run(cmd, ctx),
+    }
+}
+
+/// Reads a whole input file, naming it in the error.
+pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Read { path: path.display().to_string(), source })
+}

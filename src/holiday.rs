@@ -1,0 +1,374 @@
+//! Holiday calendars: the federal holidays computed by rule for any year, and each
+//! jurisdiction's own additions and removals. The deadline engine counts business days on these.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::error::RowProblem;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Computed by the federal rule (5 U.S.C. § 6103).
+    Federal,
+    /// Added for this jurisdiction by the user.
+    State,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+    pub origin: Origin,
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid fixed holiday date")
+}
+
+/// The n-th (1-based) given weekday of a month.
+fn nth_weekday(y: i32, m: u32, wd: Weekday, n: u8) -> NaiveDate {
+    NaiveDate::from_weekday_of_month_opt(y, m, wd, n).expect("every month has four of each weekday")
+}
+
+fn last_weekday(y: i32, m: u32, wd: Weekday) -> NaiveDate {
+    let first_next = if m == 12 { ymd(y + 1, 1, 1) } else { ymd(y, m + 1, 1) };
+    let mut d = first_next - Duration::days(1);
+    while d.weekday() != wd {
+        d -= Duration::days(1);
+    }
+    d
+}
+
+/// Saturday holidays are observed the Friday before, Sunday ones the Monday after.
+pub fn observed(d: NaiveDate) -> NaiveDate {
+    match d.weekday() {
+        Weekday::Sat => d - Duration::days(1),
+        Weekday::Sun => d + Duration::days(1),
+        _ => d,
+    }
+}
+
+/// The federal holidays as observed in `year`, in date order. Includes 31 December when the
+/// next New Year's Day falls on a Saturday.
+pub fn federal(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    let mut days = Vec::with_capacity(12);
+    let new_year = observed(ymd(year, 1, 1));
+    if new_year.year() == year {
+        days.push((new_year, "New Year's Day"));
+    }
+    if year >= 1986 {
+        days.push((nth_weekday(year, 1, Weekday::Mon, 3), "Birthday of Martin Luther King, Jr."));
+    }
+    days.push((nth_weekday(year, 2, Weekday::Mon, 3), "Washington's Birthday"));
+    days.push((last_weekday(year, 5, Weekday::Mon), "Memorial Day"));
+    if year >= 2021 {
+        days.push((observed(ymd(year, 6, 19)), "Juneteenth National Independence Day"));
+    }
+    days.push((observed(ymd(year, 7, 4)), "Independence Day"));
+    days.push((nth_weekday(year, 9, Weekday::Mon, 1), "Labor Day"));
+    days.push((nth_weekday(year, 10, Weekday::Mon, 2), "Columbus Day"));
+    days.push((observed(ymd(year, 11, 11)), "Veterans Day"));
+    days.push((nth_weekday(year, 11, Weekday::Thu, 4), "Thanksgiving Day"));
+    days.push((observed(ymd(year, 12, 25)), "Christmas Day"));
+    let next_new_year = observed(ymd(year + 1, 1, 1));
+    if next_new_year.year() == year {
+        days.push((next_new_year, "New Year's Day"));
+    }
+    days
+}
+
+/// Years covered by the precomputed bitset; dates outside fall back to the rule.
+const FIRST_YEAR: i32 = 1900;
+const LAST_YEAR: i32 = 2199;
+
+fn epoch() -> NaiveDate {
+    ymd(FIRST_YEAR, 1, 1)
+}
+
+fn day_index(d: NaiveDate) -> Option<usize> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&d.year()) { Some((d - epoch()).num_days() as usize) } else { None }
+}
+
+fn federal_bits() -> &'static [u64] {
+    static BITS: OnceLock<Vec<u64>> = OnceLock::new();
+    BITS.get_or_init(|| {
+        let days = (ymd(LAST_YEAR + 1, 1, 1) - epoch()).num_days() as usize;
+        let mut bits = vec![0u64; days.div_ceil(64)];
+        for y in FIRST_YEAR..=LAST_YEAR {
+            for (d, _) in federal(y) {
+                if let Some(i) = day_index(d) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        bits
+    })
+}
+
+/// The holidays one jurisdiction observes: federal ones, plus its additions, minus its removals.
+/// Lookups are a bit test, so counting business days stays cheap.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub state: String,
+    added: BTreeMap<NaiveDate, String>,
+    removed: BTreeSet<NaiveDate>,
+    bits: Vec<u64>,
+}
+
+impl Calendar {
+    /// The federal calendar alone.
+    pub fn federal() -> Self {
+        Self::with_changes("US", BTreeMap::new(), BTreeSet::new())
+    }
+
+    pub fn with_changes(state: &str, added: BTreeMap<NaiveDate, String>, removed: BTreeSet<NaiveDate>) -> Self {
+        let mut bits = federal_bits().to_vec();
+        for d in &removed {
+            if let Some(i) = day_index(*d) {
+                bits[i / 64] &= !(1 << (i % 64));
+            }
+        }
+        for d in added.keys() {
+            if let Some(i) = day_index(*d) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Calendar { state: state.to_string(), added, removed, bits }
+    }
+
+    pub fn is_holiday(&self, d: NaiveDate) -> bool {
+        match day_index(d) {
+            Some(i) => self.bits[i / 64] & (1 << (i % 64)) != 0,
+            None => self.holiday_name(d).is_some(),
+        }
+    }
+
+    /// A weekday that is not a holiday here.
+    pub fn is_business_day(&self, d: NaiveDate) -> bool {
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.is_holiday(d)
+    }
+
+    /// The name of the holiday on `d`, if this jurisdiction observes one.
+    pub fn holiday_name(&self, d: NaiveDate) -> Option<String> {
+        if let Some(name) = self.added.get(&d) {
+            return Some(name.clone());
+        }
+        if self.removed.contains(&d) {
+            return None;
+        }
+        federal(d.year()).into_iter().find(|(fd, _)| *fd == d).map(|(_, n)| n.to_string())
+    }
+
+    /// Every holiday observed in `year`, in date order.
+    pub fn holidays(&self, year: i32) -> Vec<Holiday> {
+        let mut out: Vec<Holiday> = federal(year)
+            .into_iter()
+            .filter(|(d, _)| !self.removed.contains(d) && !self.added.contains_key(d))
+            .map(|(date, name)| Holiday { date, name: name.to_string(), origin: Origin::Federal })
+            .collect();
+        out.extend(self.added.range(ymd(year, 1, 1)..=ymd(year, 12, 31)).map(|(d, n)| Holiday {
+            date: *d,
+            name: n.clone(),
+            origin: Origin::State,
+        }));
+        out.sort_by_key(|h| h.date);
+        out
+    }
+}
+
+/// Loads one jurisdiction's calendar.
+pub fn calendar(conn: &Connection, state: &str) -> Result<Calendar> {
+    let mut stmt = conn.prepare("SELECT date, change, name FROM holiday_changes WHERE state = ?1")?;
+    let mut added = BTreeMap::new();
+    let mut removed = BTreeSet::new();
+    let rows =
+        stmt.query_map([state], |r| Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (date, change, name) = row?;
+        if change == "added" {
+            added.insert(date, name);
+        } else {
+            removed.insert(date);
+        }
+    }
+    Ok(Calendar::with_changes(state, added, removed))
+}
+
+/// Adds a holiday for one jurisdiction (or renames one it already has).
+pub fn add(conn: &Connection, state: &str, date: NaiveDate, name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("a holiday needs a name"));
+    }
+    conn.execute(
+        "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'added', ?3)
+         ON CONFLICT (state, date) DO UPDATE SET change = 'added', name = excluded.name",
+        params![state, date, name],
+    )?;
+    Ok(())
+}
+
+/// Removes a holiday from one jurisdiction's calendar: drops an added day, or records that a
+/// federal day is not observed there. Returns the removed holiday's name.
+pub fn remove(conn: &Connection, state: &str, date: NaiveDate) -> Result<String> {
+    let cal = calendar(conn, state)?;
+    let Some(name) = cal.holiday_name(date) else {
+        return Err(Error::invalid(format!("{date} is not a holiday in {state}")));
+    };
+    let is_federal = federal(date.year()).iter().any(|(d, _)| *d == date);
+    if is_federal {
+        conn.execute(
+            "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'removed', ?3)
+             ON CONFLICT (state, date) DO UPDATE SET change = 'removed', name = excluded.name",
+            params![state, date, name],
+        )?;
+    } else {
+        conn.execute("DELETE FROM holiday_changes WHERE state = ?1 AND date = ?2", params![state, date])?;
+    }
+    Ok(name)
+}
+
+/// A row of a holiday calendar file (`state,date,name`).
+#[derive(Debug, Clone)]
+pub struct HolidayRow {
+    pub state: String,
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+/// Reads and checks a whole holiday file; any bad row fails it with every problem listed.
+pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<HolidayRow>> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data);
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::invalid(format!("{file}: cannot read the header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect::<Vec<_>>();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(si), Some(di), Some(ni)) = (col("state"), col("date"), col("name")) else {
+        return Err(Error::invalid(format!("{file}: the header must have the columns state, date, name")));
+    };
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(RowProblem {
+                    file: file.into(),
+                    line,
+                    column: None,
+                    value: None,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let problem = |column: &str, value: String, message: String| RowProblem {
+            file: file.into(),
+            line,
+            column: Some(column.into()),
+            value: Some(value),
+            message,
+        };
+        let state = match crate::law::code(conn, &get(si)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                problems.push(problem("state", get(si), e.to_string()));
+                None
+            }
+        };
+        let date = match NaiveDate::parse_from_str(&get(di), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(problem("date", get(di), "not a date in the form YYYY-MM-DD".into()));
+                None
+            }
+        };
+        if get(ni).is_empty() {
+            problems.push(problem("name", get(ni), "a holiday needs a name".into()));
+        }
+        if let (Some(state), Some(date)) = (state, date) {
+            rows.push(HolidayRow { state, date, name: get(ni) });
+        }
+    }
+    if problems.is_empty() { Ok(rows) } else { Err(Error::Import { file: file.into(), problems }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn federal_2026_matches_opm() {
+        let got: Vec<String> = federal(2026).iter().map(|(d, _)| d.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "2026-01-01",
+                "2026-01-19",
+                "2026-02-16",
+                "2026-05-25",
+                "2026-06-19",
+                "2026-07-03",
+                "2026-09-07",
+                "2026-10-12",
+                "2026-11-11",
+                "2026-11-26",
+                "2026-12-25"
+            ]
+        );
+    }
+
+    #[test]
+    fn saturday_new_year_is_observed_the_december_before() {
+        // 1 January 2028 is a Saturday.
+        let y2027: Vec<_> = federal(2027).into_iter().map(|(d, _)| d).collect();
+        assert!(y2027.contains(&ymd(2027, 12, 31)));
+        assert!(!federal(2028).iter().any(|(d, _)| d.year() != 2028 || *d == ymd(2028, 1, 1)));
+    }
+
+    #[test]
+    fn sunday_holiday_moves_to_monday() {
+        // Juneteenth 2022 fell on a Sunday.
+        assert!(federal(2022).iter().any(|(d, _)| *d == ymd(2022, 6, 20)));
+    }
+
+    #[test]
+    fn state_changes_apply() {
+        let mut added = BTreeMap::new();
+        added.insert(ymd(2026, 11, 27), "Day after Thanksgiving".to_string());
+        let removed = BTreeSet::from([ymd(2026, 10, 12)]);
+        let cal = Calendar::with_changes("CO", added, removed);
+        assert!(cal.is_holiday(ymd(2026, 11, 27)));
+        assert!(!cal.is_holiday(ymd(2026, 10, 12)));
+        assert!(cal.is_holiday(ymd(2026, 7, 3)));
+        assert!(!cal.is_business_day(ymd(2026, 11, 28)), "Saturday");
+        assert!(cal.is_business_day(ymd(2026, 10, 12)));
+        let names: Vec<_> = cal.holidays(2026).into_iter().map(|h| (h.date.to_string(), h.origin)).collect();
+        assert!(names.contains(&("2026-11-27".into(), Origin::State)));
+        assert!(!names.iter().any(|(d, _)| d == "2026-10-12"));
+    }
+
+    #[test]
+    fn bitset_agrees_with_rule_outside_and_inside_range() {
+        let cal = Calendar::federal();
+        for y in [1950, 2026, 2199] {
+            for (d, _) in federal(y) {
+                assert!(cal.is_holiday(d), "{d}");
+            }
+        }
+        assert!(cal.is_holiday(ymd(2300, 12, 25)));
+        assert!(!cal.is_holiday(ymd(2300, 12, 26)));
+    }
+}

@@ -1,0 +1,14 @@
+//! foiatrack: run public-records campaigns — agencies and their laws, requests and deadlines,
+//! letters, intake of replies and spending data, and the reports that come out of them.
+//!
+//! The library holds the domain; `cli` is a thin adapter over it. Domain modules never print,
+//! never read the environment and never read the wall clock: they take a connection and `today`.
+
+pub mod agency;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod holiday;
+pub mod law;
+
+pub use error::{Error, Result};
