@@ -377,7 +377,10 @@ pub fn edit(conn: &Connection, key: &str, change: &AgencyInput) -> Result<Agency
         day_type: pick(&change.day_type, current.day_type.map(|d| d.to_string())),
     };
     let agency = validate(conn, &merged)?.map_err(|p| field_error(&p))?;
-    save(conn, &agency)?;
+    if save(conn, &agency)? == Saved::Updated {
+        crate::request::refresh(conn, Some(&current.state))?;
+        crate::request::refresh(conn, Some(&agency.state))?;
+    }
     Ok(agency)
 }
 
@@ -551,6 +554,9 @@ pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOption
             Saved::Updated => report.updated += 1,
             Saved::Unchanged => report.unchanged += 1,
         }
+    }
+    if report.updated > 0 {
+        crate::request::refresh(&tx, None)?;
     }
     if opts.dry_run {
         tx.rollback()?;

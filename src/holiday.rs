@@ -211,6 +211,7 @@ pub fn add(conn: &Connection, state: &str, date: NaiveDate, name: &str) -> Resul
          ON CONFLICT (state, date) DO UPDATE SET change = 'added', name = excluded.name",
         params![state, date, name],
     )?;
+    crate::request::refresh(conn, Some(state))?;
     Ok(())
 }
 
@@ -231,6 +232,7 @@ pub fn remove(conn: &Connection, state: &str, date: NaiveDate) -> Result<String>
     } else {
         conn.execute("DELETE FROM holiday_changes WHERE state = ?1 AND date = ?2", params![state, date])?;
     }
+    crate::request::refresh(conn, Some(state))?;
     Ok(name)
 }
 

@@ -128,8 +128,20 @@ struct BuiltinRow {
     source: String,
 }
 
-/// Loads (or reloads) the built-in laws. Corrections in `law_overrides` are untouched.
+/// Loads (or reloads) the built-in laws. Corrections in `law_overrides` are untouched; when a
+/// newer foiatrack ships changed facts, the requests' dates are recomputed.
 pub fn load_builtin(conn: &Connection) -> Result<usize> {
+    let fingerprint = "SELECT group_concat(code || response_days || day_type, ',') FROM laws";
+    let before: Option<String> = conn.query_row(fingerprint, [], |r| r.get(0))?;
+    let n = load_builtin_rows(conn)?;
+    let after: Option<String> = conn.query_row(fingerprint, [], |r| r.get(0))?;
+    if before.is_some() && before != after {
+        crate::request::refresh(conn, None)?;
+    }
+    Ok(n)
+}
+
+fn load_builtin_rows(conn: &Connection) -> Result<usize> {
     let mut rdr = csv::Reader::from_reader(BUILTIN_CSV.as_bytes());
     let mut stmt = conn.prepare(
         "INSERT INTO laws (code, law_name, short_name, citation, response_days, day_type,
@@ -284,6 +296,7 @@ pub fn set_override(conn: &Connection, code: &str, change: &LawChange, today: Na
             today
         ],
     )?;
+    crate::request::refresh(conn, Some(&before.code))?;
     get(conn, code)
 }
 
@@ -294,5 +307,6 @@ pub fn reset_override(conn: &Connection, code: &str) -> Result<Law> {
         return Err(Error::invalid(format!("{} has no correction to reset", law.code)));
     }
     conn.execute("DELETE FROM law_overrides WHERE code = ?1", [&law.code])?;
+    crate::request::refresh(conn, Some(&law.code))?;
     get(conn, &law.code)
 }

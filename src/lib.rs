@@ -5,10 +5,16 @@
 //! never read the environment and never read the wall clock: they take a connection and `today`.
 
 pub mod agency;
+pub mod campaign;
 pub mod cli;
+pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod error;
 pub mod holiday;
 pub mod law;
+pub mod money;
+pub mod request;
+pub mod status;
 
 pub use error::{Error, Result};

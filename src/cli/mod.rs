@@ -2,10 +2,16 @@
 //! One file per command group; `dispatch` is the single place commands are routed.
 
 mod agency;
+mod campaign;
+mod config;
+mod deadline;
+mod due;
 mod holiday;
 mod init;
 mod law;
+mod log;
 pub mod output;
+mod request;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +57,34 @@ pub enum Command {
     /// The agencies a campaign writes to
     #[command(subcommand)]
     Agency(agency::AgencyCommand),
+    /// Settings: the requester profile that signs letters, and policy
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Campaigns: one request text sent to many agencies
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
+    /// Record what happened to a request (an append-only event)
+    Log(log::LogArgs),
+    /// Correct the event log
+    #[command(subcommand)]
+    Event(log::EventCommand),
+    /// Explain a request's due date step by step
+    #[command(after_help = "Example:\n  foiatrack deadline AMZ16-0007 --today 2026-03-20")]
+    Deadline {
+        /// The request's tracking code
+        code: String,
+    },
+    /// Requests: lists and details
+    #[command(subcommand)]
+    Request(request::RequestCommand),
+    /// The morning digest: overdue, due soon, waiting on us, follow-ups due
+    #[command(after_help = "Example:\n  foiatrack due --campaign amazon-2016")]
+    Due {
+        #[arg(long)]
+        campaign: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -106,6 +140,13 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Law(cmd) => law::run(cmd, ctx),
         Command::Holiday(cmd) => holiday::run(cmd, ctx),
         Command::Agency(cmd) => agency::run(cmd, ctx),
+        Command::Config(cmd) => config::run(cmd, ctx),
+        Command::Campaign(cmd) => campaign::run(cmd, ctx),
+        Command::Log(args) => log::run(args, ctx),
+        Command::Event(cmd) => log::run_event(cmd, ctx),
+        Command::Deadline { code } => deadline::run(&code, ctx),
+        Command::Request(cmd) => request::run(cmd, ctx),
+        Command::Due { campaign, format } => due::run(campaign, format, ctx),
     }
 }
 

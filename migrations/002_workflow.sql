@@ -1,0 +1,86 @@
+-- Settings: the requester profile that signs letters, and campaign-wide policy.
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY CHECK (name IN ('requester.name', 'requester.organization', 'requester.email',
+              'requester.phone', 'requester.address', 'policy.very_overdue_days', 'policy.followups_before_appeal')),
+    value TEXT NOT NULL
+);
+
+-- A campaign: one records request text sent to many agencies, with its policy.
+CREATE TABLE campaigns (
+    id              INTEGER PRIMARY KEY,
+    slug            TEXT NOT NULL UNIQUE CHECK (slug <> '' AND slug NOT GLOB '*[^a-z0-9-]*'),
+    title           TEXT NOT NULL CHECK (title <> ''),
+    records         TEXT NOT NULL CHECK (records <> ''),
+    period_start    TEXT,
+    period_end      TEXT,
+    code_prefix     TEXT NOT NULL UNIQUE CHECK (code_prefix <> '' AND code_prefix NOT GLOB '*[^A-Z0-9]*'),
+    vendor_pattern  TEXT,
+    fee_limit_cents INTEGER CHECK (fee_limit_cents IS NULL OR fee_limit_cents >= 0),
+    fee_waiver      TEXT,
+    followup_every  INTEGER NOT NULL DEFAULT 10 CHECK (followup_every > 0),
+    created_on      TEXT NOT NULL,
+    CHECK (period_start IS NULL OR period_end IS NULL OR period_start <= period_end)
+);
+
+-- One campaign's request to one agency. status .. agency_reference are a cache of the replay of
+-- the request's events (the source of truth), refreshed in the same transaction as any change.
+CREATE TABLE requests (
+    id                INTEGER PRIMARY KEY,
+    campaign_id       INTEGER NOT NULL REFERENCES campaigns (id),
+    agency_id         INTEGER NOT NULL REFERENCES agencies (id),
+    seq               INTEGER NOT NULL CHECK (seq > 0),
+    tracking_code     TEXT NOT NULL UNIQUE,
+    created_on        TEXT NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'awaiting_ack',
+                          'awaiting_response', 'fix_required', 'payment_required', 'appealing', 'partial',
+                          'completed', 'rejected', 'no_records', 'withdrawn')),
+    sent_on           TEXT,
+    due_on            TEXT,
+    followup_on       TEXT,
+    first_response_on TEXT,
+    closed_on         TEXT,
+    followups         INTEGER NOT NULL DEFAULT 0,
+    fee_cents         INTEGER,
+    agency_reference  TEXT,
+    UNIQUE (campaign_id, agency_id),
+    UNIQUE (campaign_id, seq)
+);
+CREATE INDEX requests_agency ON requests (agency_id);
+CREATE INDEX requests_status_due ON requests (status, due_on);
+
+-- The append-only history of a request. A mistake is voided (voided_on, void_reason), never
+-- edited or deleted; triggers enforce it.
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    request_id   INTEGER NOT NULL REFERENCES requests (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('sent', 'acknowledged', 'extended', 'estimated', 'fee',
+                     'clarification', 'resumed', 'partial', 'completed', 'rejected', 'no-records', 'withdrawn',
+                     'appealed', 'reopened', 'followed-up', 'note')),
+    on_date      TEXT NOT NULL,
+    note         TEXT,
+    days         INTEGER CHECK (days IS NULL OR days > 0),
+    until        TEXT,
+    amount_cents INTEGER CHECK (amount_cents IS NULL OR amount_cents >= 0),
+    via          TEXT CHECK (via IS NULL OR via IN ('email', 'mail', 'portal', 'fax', 'phone')),
+    reference    TEXT,
+    recorded_on  TEXT NOT NULL,
+    voided_on    TEXT,
+    void_reason  TEXT,
+    CHECK ((voided_on IS NULL) = (void_reason IS NULL))
+);
+CREATE INDEX events_request ON events (request_id, on_date);
+
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only: void an event instead of deleting it');
+END;
+
+CREATE TRIGGER events_only_void BEFORE UPDATE ON events
+WHEN OLD.voided_on IS NOT NULL
+  OR NEW.id IS NOT OLD.id OR NEW.request_id IS NOT OLD.request_id OR NEW.kind IS NOT OLD.kind
+  OR NEW.on_date IS NOT OLD.on_date OR NEW.note IS NOT OLD.note OR NEW.days IS NOT OLD.days
+  OR NEW.until IS NOT OLD.until OR NEW.amount_cents IS NOT OLD.amount_cents OR NEW.via IS NOT OLD.via
+  OR NEW.reference IS NOT OLD.reference OR NEW.recorded_on IS NOT OLD.recorded_on
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only: only voiding an event once is allowed');
+END;

@@ -1,0 +1,90 @@
+use super::Context;
+use super::output::{Format, opt, print_json, table};
+use crate::request::Listed;
+
+fn rows(list: &[Listed], days: impl Fn(&Listed) -> String) -> Vec<Vec<String>> {
+    list.iter()
+        .map(|l| {
+            vec![
+                l.request.tracking_code.clone(),
+                l.request.agency_name.clone(),
+                l.request.state.clone(),
+                l.request.status.to_string(),
+                opt(&l.request.due_on),
+                days(l),
+            ]
+        })
+        .collect()
+}
+
+/// The morning digest for staff.
+pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
+    let conn = ctx.open()?;
+    let d = crate::request::digest(&conn, campaign, ctx.today)?;
+    if format == Format::Json {
+        return print_json(&d);
+    }
+    let cols = ["tracking_code", "agency", "state", "status", "due_on", "business_days"];
+    println!("Digest for {}", d.today);
+    println!();
+    println!("Overdue ({}), most late first:", d.overdue.len());
+    if !d.overdue.is_empty() {
+        println!(
+            "{}",
+            table(
+                &cols,
+                rows(&d.overdue, |l| format!(
+                    "{} late{}",
+                    l.overdue_days.unwrap_or(0),
+                    if l.very_overdue { " (very)" } else { "" }
+                ))
+            )
+        );
+    }
+    println!();
+    println!("Due in the next 7 days ({}):", d.due_soon.len());
+    if !d.due_soon.is_empty() {
+        println!("{}", table(&cols, rows(&d.due_soon, |l| format!("{} left", l.days_left.unwrap_or(0)))));
+    }
+    println!();
+    println!("Waiting on us ({}):", d.waiting_on_us.len());
+    if !d.waiting_on_us.is_empty() {
+        println!(
+            "{}",
+            table(
+                &["tracking_code", "agency", "status", "since", "reason", "fee"],
+                d.waiting_on_us.iter().map(|w| {
+                    vec![
+                        w.tracking_code.clone(),
+                        w.agency_name.clone(),
+                        w.status.to_string(),
+                        opt(&w.since),
+                        w.reason.clone(),
+                        w.fee_cents.map(crate::money::format_cents).unwrap_or_default(),
+                    ]
+                })
+            )
+        );
+    }
+    println!();
+    println!("Follow-ups due ({}):", d.followups_due.len());
+    if !d.followups_due.is_empty() {
+        println!(
+            "{}",
+            table(
+                &["tracking_code", "agency", "state", "status", "due_on", "follow_up_from"],
+                d.followups_due.iter().map(|l| {
+                    vec![
+                        l.request.tracking_code.clone(),
+                        l.request.agency_name.clone(),
+                        l.request.state.clone(),
+                        l.request.status.to_string(),
+                        opt(&l.request.due_on),
+                        opt(&l.request.followup_on),
+                    ]
+                })
+            )
+        );
+    }
+    Ok(())
+}
