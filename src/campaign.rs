@@ -61,8 +61,14 @@ pub struct NewCampaign {
 
 /// "amazon-purchases-2016" -> "AP2016": initials, with numbers kept whole.
 pub fn default_prefix(slug: &str) -> String {
+    let words: Vec<&str> = slug.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if let [word] = words.as_slice() {
+        let mut p = word.to_ascii_uppercase();
+        p.truncate(6);
+        return p;
+    }
     let mut p = String::new();
-    for word in slug.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in words {
         if word.chars().all(|c| c.is_ascii_digit()) {
             p.push_str(word);
         } else {
@@ -274,5 +280,7 @@ mod tests {
     fn prefixes() {
         assert_eq!(default_prefix("amazon-purchases-2016"), "AP2016");
         assert_eq!(default_prefix("police-overtime"), "PO");
+        assert_eq!(default_prefix("po"), "PO");
+        assert_eq!(default_prefix("overtime"), "OVERTI");
     }
 }

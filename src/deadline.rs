@@ -38,15 +38,7 @@ fn next_day(d: NaiveDate) -> NaiveDate {
 
 /// The date `n` business days after `start` (`start` itself is day 0 and never counts).
 pub fn add_business_days(cal: &Calendar, start: NaiveDate, n: u32) -> NaiveDate {
-    let mut d = start;
-    let mut left = n;
-    while left > 0 {
-        d = next_day(d);
-        if cal.is_business_day(d) {
-            left -= 1;
-        }
-    }
-    d
+    cal.add_business_days(start, n)
 }
 
 /// `d` if it is a business day, else the next one.
@@ -625,6 +617,14 @@ mod tests {
             prop_assert!(cal.is_business_day(due));
             prop_assert!(due > start);
             prop_assert_eq!(business_days_between(&cal, start, due), n as i64);
+            // The fast path agrees with walking day by day.
+            let mut walk = start;
+            let mut left = n;
+            while left > 0 {
+                walk = walk.succ_opt().unwrap();
+                if cal.is_business_day(walk) { left -= 1; }
+            }
+            prop_assert_eq!(due, walk);
         }
 
         #[test]

@@ -154,6 +154,41 @@ impl Calendar {
         !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.is_holiday(d)
     }
 
+    /// The date `n` business days after `start`. Works on day numbers and the bitset directly,
+    /// because deadline listings call it for every request.
+    pub fn add_business_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        let Some(first) = day_index(start) else {
+            return self.add_business_days_slow(start, n);
+        };
+        // 1900-01-01 was a Monday: index % 7 gives 0 = Monday .. 6 = Sunday.
+        let mut i = first;
+        let mut left = n;
+        let limit = (ymd(LAST_YEAR + 1, 1, 1) - epoch()).num_days() as usize;
+        while left > 0 {
+            i += 1;
+            if i >= limit {
+                return self.add_business_days_slow(start, n);
+            }
+            let weekend = i % 7 >= 5;
+            if !weekend && self.bits[i / 64] & (1 << (i % 64)) == 0 {
+                left -= 1;
+            }
+        }
+        epoch() + Duration::days(i as i64)
+    }
+
+    fn add_business_days_slow(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = start;
+        let mut left = n;
+        while left > 0 {
+            d = d.succ_opt().expect("date within chrono's range");
+            if self.is_business_day(d) {
+                left -= 1;
+            }
+        }
+        d
+    }
+
     /// The name of the holiday on `d`, if this jurisdiction observes one.
     pub fn holiday_name(&self, d: NaiveDate) -> Option<String> {
         if let Some(name) = self.added.get(&d) {
@@ -371,6 +406,10 @@ mod tests {
             }
         }
         assert!(cal.is_holiday(ymd(2300, 12, 25)));
+        assert_eq!(epoch().weekday(), Weekday::Mon, "add_business_days relies on it");
+        for (start, n) in [(ymd(2026, 2, 13), 3), (ymd(2199, 12, 20), 15), (ymd(1899, 12, 29), 4)] {
+            assert_eq!(cal.add_business_days(start, n), cal.add_business_days_slow(start, n), "{start} + {n}");
+        }
         assert!(!cal.is_holiday(ymd(2300, 12, 26)));
     }
 }

@@ -572,13 +572,13 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
             .push(format!("Today {today}: {n} business day{} remain until {due}.", if n == 1 { "" } else { "s" })),
         _ => {}
     }
-    if period.day_type == DayType::None && req.status.can_be_overdue() {
-        if let Some(f) = t.followup_on {
-            let state = if f <= today { "follow-up due" } else { "follow-up from" };
-            explanation.push(format!(
-                "No statutory deadline: never overdue under the statute; {state} {f} (campaign policy)."
-            ));
-        }
+    if period.day_type == DayType::None
+        && req.status.can_be_overdue()
+        && let Some(f) = t.followup_on
+    {
+        let state = if f <= today { "follow-up due" } else { "follow-up from" };
+        explanation
+            .push(format!("No statutory deadline: never overdue under the statute; {state} {f} (campaign policy)."));
     }
     Ok(Detail {
         tracking_code: req.tracking_code.clone(),

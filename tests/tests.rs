@@ -6,3 +6,4 @@ mod agencies;
 mod foundation;
 mod help;
 mod migrations;
+mod workflow;
