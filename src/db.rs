@@ -14,8 +14,11 @@ use crate::{Error, Result};
 pub const SCHEMA: &str = include_str!("../schema.sql");
 
 /// Migration N (1-based) brings a database from version N-1 to N.
-pub const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/001_foundation.sql"), include_str!("../migrations/002_workflow.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/001_foundation.sql"),
+    include_str!("../migrations/002_workflow.sql"),
+    include_str!("../migrations/003_letters.sql"),
+];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {

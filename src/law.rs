@@ -95,6 +95,32 @@ impl Law {
     }
 }
 
+/// Whether a law gives an administrative appeal before going to court, as the researched notes
+/// say ("Administrative appeal: ..." / "No administrative appeal ...").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Appeal {
+    Administrative,
+    None,
+    Unknown,
+}
+
+impl Law {
+    pub fn appeal(&self) -> Appeal {
+        let n = self.notes.to_ascii_lowercase();
+        if n.contains("no administrative appeal")
+            || n.contains("no formal administrative appeal")
+            || n.contains("no agency appeal")
+        {
+            Appeal::None
+        } else if n.contains("administrative appeal") {
+            Appeal::Administrative
+        } else {
+            Appeal::Unknown
+        }
+    }
+}
+
 /// A user's correction of a built-in law, with the built-in values it replaces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correction {

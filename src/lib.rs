@@ -13,6 +13,8 @@ pub mod deadline;
 pub mod error;
 pub mod holiday;
 pub mod law;
+pub mod letter;
+pub mod mail;
 pub mod money;
 pub mod request;
 pub mod status;

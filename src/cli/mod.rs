@@ -6,12 +6,15 @@ mod campaign;
 mod config;
 mod deadline;
 mod due;
+mod followup;
 mod holiday;
 mod init;
 mod law;
+mod letter;
 mod log;
 pub mod output;
 mod request;
+mod send;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +88,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: output::Format,
     },
+    /// Print a request, follow-up or appeal letter, or write a campaign's letters to files
+    Letter(letter::LetterArgs),
+    /// Email request letters: exactly once, never twice
+    Send(send::SendArgs),
+    /// What is queued, sending, sent and failed
+    #[command(after_help = "Example:\n  foiatrack outbox --campaign amazon-2016")]
+    Outbox {
+        #[arg(long)]
+        campaign: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
+    /// Chase late requests: list, send, or write follow-up letters
+    Followup(followup::FollowupArgs),
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -147,6 +164,10 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Deadline { code } => deadline::run(&code, ctx),
         Command::Request(cmd) => request::run(cmd, ctx),
         Command::Due { campaign, format } => due::run(campaign, format, ctx),
+        Command::Letter(args) => letter::run(args, ctx),
+        Command::Send(args) => send::run(args, ctx),
+        Command::Outbox { campaign, format } => send::outbox(campaign, format, ctx),
+        Command::Followup(args) => followup::run(args, ctx),
     }
 }
 

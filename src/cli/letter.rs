@@ -1,0 +1,117 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::Context;
+use crate::letter::{self, LetterKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LetterFormat {
+    #[default]
+    Txt,
+    Eml,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  foiatrack letter AMZ16-0007
+  foiatrack letter AMZ16-0007 --kind followup
+  foiatrack letter --campaign amazon-2016 --out letters/ --format eml")]
+pub struct LetterArgs {
+    /// Print the letter for this request
+    #[arg(required_unless_present = "campaign", conflicts_with = "campaign")]
+    code: Option<String>,
+    /// Write one file per request of this campaign (with --out)
+    #[arg(long, requires = "out")]
+    campaign: Option<String>,
+    /// The folder for --campaign
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, value_parser = parse_kind, default_value = "request")]
+    kind: LetterKind,
+    #[arg(long, value_enum, default_value_t)]
+    format: LetterFormat,
+}
+
+pub fn parse_kind(s: &str) -> Result<LetterKind, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+/// The sender for email, from FOIATRACK_FROM (or the requester's email) and FOIATRACK_REPLY_TO.
+pub fn sender(conn: &rusqlite::Connection) -> anyhow::Result<crate::mail::Sender> {
+    let from = match std::env::var("FOIATRACK_FROM").ok().filter(|s| !s.trim().is_empty()) {
+        Some(f) => f,
+        None => crate::config::get(conn, "requester.email")?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "set FOIATRACK_FROM (or `foiatrack config set requester.email ...`) to say who the mail is from"
+            )
+        })?,
+    };
+    let reply_to = std::env::var("FOIATRACK_REPLY_TO").ok().filter(|s| !s.trim().is_empty());
+    Ok(crate::mail::Sender::new(&from, reply_to.as_deref())?)
+}
+
+pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
+    let conn = ctx.open()?;
+    if let Some(code) = a.code {
+        let l = letter::letter(&conn, &code, a.kind, ctx.today)?;
+        match a.format {
+            LetterFormat::Txt => print!("{}", l.body),
+            LetterFormat::Eml => {
+                let sender = sender(&conn)?;
+                let msg = crate::mail::message(
+                    &l,
+                    &sender,
+                    &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
+                )?;
+                print!("{}", String::from_utf8_lossy(&msg.formatted()));
+            }
+        }
+        return Ok(());
+    }
+    let slug = a.campaign.expect("clap requires code or campaign");
+    let dir = a.out.expect("clap requires --out with --campaign");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let campaign = crate::campaign::get(&conn, &slug)?;
+    let list = crate::request::list(
+        &conn,
+        &crate::request::Filter { campaign: Some(campaign.slug.clone()), ..Default::default() },
+        ctx.today,
+    )?;
+    let sender = if a.format == LetterFormat::Eml { Some(sender(&conn)?) } else { None };
+    let mut written = 0;
+    let mut skipped = Vec::new();
+    let mut codes: Vec<String> = list.into_iter().map(|l| l.request.tracking_code).collect();
+    codes.sort();
+    for code in codes {
+        let l = match letter::letter(&conn, &code, a.kind, ctx.today) {
+            Ok(l) => l,
+            Err(e) => {
+                skipped.push(format!("{code}: {e}"));
+                continue;
+            }
+        };
+        match (&sender, &l.to) {
+            (Some(sender), Some(_)) => {
+                let msg = crate::mail::message(
+                    &l,
+                    sender,
+                    &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
+                )?;
+                let path = dir.join(letter::file_name(&l, "eml"));
+                std::fs::write(&path, msg.formatted())
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+            _ => {
+                let path = dir.join(letter::file_name(&l, "txt"));
+                std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            }
+        }
+        written += 1;
+    }
+    println!("Wrote {written} {} letter(s) to {}", a.kind, dir.display());
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Context;
+use super::output::{Format, opt, print_list};
+use crate::letter::{self, LetterKind};
+use crate::mail::{self, FileMailer, Mailer, Outcome, SmtpMailer};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Mail settings come from the environment:
+  FOIATRACK_SMTP_URL       lettre's URL form: smtps://user@smtp.example.org or smtp://user@host:587?tls=required
+  FOIATRACK_SMTP_PASSWORD  never stored, never printed
+  FOIATRACK_FROM           the From address (default: requester.email)
+  FOIATRACK_REPLY_TO       optional pattern with {code}, e.g. records+{code}@org.example
+
+Each message is marked 'sending' before the server is contacted and 'sent' once it accepts it,
+so nothing is ever sent twice. A message left 'sending' by a crash is reported, never re-sent:
+settle it with --resolve CODE --was-sent or --not-sent.
+
+Examples:
+  foiatrack send --campaign amazon-2016 --dry-run outbox/     # write the .eml files, change nothing
+  foiatrack send --campaign amazon-2016 --rate 20             # at most 20 messages a minute
+  foiatrack send AMZ16-0007 AMZ16-0008
+  foiatrack send --outbox outbox/ --campaign amazon-2016      # no SMTP: record as sent, write .eml files
+  foiatrack send --resolve AMZ16-0007 --was-sent")]
+pub struct SendArgs {
+    /// Tracking codes to send
+    #[arg(conflicts_with_all = ["campaign", "resolve"])]
+    codes: Vec<String>,
+    /// Send every draft request of this campaign
+    #[arg(long, conflicts_with = "resolve")]
+    campaign: Option<String>,
+    /// Write the exact .eml files to DIR instead of connecting; nothing is recorded
+    #[arg(long, value_name = "DIR", conflicts_with = "outbox")]
+    dry_run: Option<PathBuf>,
+    /// Deliver by writing .eml files to DIR (for sending by hand) and record them as sent
+    #[arg(long, value_name = "DIR")]
+    outbox: Option<PathBuf>,
+    /// Where letters for agencies without email are written [default: letters]
+    #[arg(long, value_name = "DIR")]
+    letters: Option<PathBuf>,
+    /// Send at most N messages
+    #[arg(long)]
+    limit: Option<usize>,
+    /// At most N messages a minute
+    #[arg(long, value_name = "N_PER_MINUTE")]
+    rate: Option<u32>,
+    /// Settle a message left 'sending' by an interrupted run
+    #[arg(long, value_name = "CODE", requires = "settled")]
+    resolve: Option<String>,
+    /// With --resolve: the server had accepted it
+    #[arg(long, group = "settled")]
+    was_sent: bool,
+    /// With --resolve: it never left; it may be sent again
+    #[arg(long, group = "settled")]
+    not_sent: bool,
+}
+
+/// The SMTP server from the environment.
+pub fn smtp_from_env() -> anyhow::Result<SmtpMailer> {
+    let url = std::env::var("FOIATRACK_SMTP_URL").map_err(|_| {
+        anyhow::anyhow!("set FOIATRACK_SMTP_URL (e.g. smtps://user@smtp.example.org), or use --dry-run DIR")
+    })?;
+    let password = std::env::var("FOIATRACK_SMTP_PASSWORD").ok();
+    Ok(SmtpMailer::new(&url, password.as_deref())?)
+}
+
+/// Sends a batch, one message at a time, with a progress bar on a terminal and plain lines
+/// otherwise. Returns the failures.
+pub fn send_batch(
+    conn: &mut rusqlite::Connection,
+    codes: &[String],
+    kind: LetterKind,
+    mailer: &mut dyn Mailer,
+    sender: &mail::Sender,
+    rate: Option<u32>,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<(usize, Vec<Outcome>)> {
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(codes.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let pause = rate.filter(|r| *r > 0).map(|r| Duration::from_millis(60_000 / r as u64));
+    let mut sent = 0;
+    let mut failed = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        if i > 0
+            && let Some(p) = pause
+        {
+            std::thread::sleep(p);
+        }
+        let outcome = match mail::send(conn, code, kind, mailer, sender, today) {
+            Ok(o) => o,
+            Err(e) => Outcome {
+                tracking_code: code.clone(),
+                to: String::new(),
+                message_id: String::new(),
+                letter: kind,
+                error: Some(e.to_string()),
+            },
+        };
+        match &outcome.error {
+            None => {
+                sent += 1;
+                match &bar {
+                    Some(b) => b.set_message(format!("{} {}", outcome.tracking_code, outcome.to)),
+                    None => println!("sent {} {} to {}", outcome.letter, outcome.tracking_code, outcome.to),
+                }
+            }
+            Some(err) => {
+                match &bar {
+                    Some(b) => b.println(format!("FAILED {}: {err}", outcome.tracking_code)),
+                    None => println!("FAILED {} {}: {err}", outcome.letter, outcome.tracking_code),
+                }
+                failed.push(outcome);
+            }
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok((sent, failed))
+}
+
+/// Writes letters for agencies without email, for printing or pasting into a portal.
+pub fn write_paper(
+    conn: &rusqlite::Connection,
+    codes: &[String],
+    kind: LetterKind,
+    dir: &Path,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    println!();
+    println!("To send by mail or portal ({}), letters written to {}:", codes.len(), dir.display());
+    for code in codes {
+        let l = letter::letter(conn, code, kind, today)?;
+        let path = dir.join(letter::file_name(&l, "txt"));
+        std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        let agency = crate::agency::get(conn, &l.agency_key)?;
+        let how = agency.portal_url.map(|u| format!("portal {u}")).unwrap_or_else(|| "by mail".into());
+        println!("  {code}  {}  ({how})  {}", agency.name, path.display());
+    }
+    Ok(())
+}
+
+pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
+    let mut conn = ctx.open()?;
+    if let Some(code) = a.resolve {
+        let p = mail::resolve(&mut conn, &code, a.was_sent, ctx.today)?;
+        if a.was_sent {
+            println!("Settled {}: recorded as sent on {} ({})", p.tracking_code, p.created_on, opt(&p.message_id));
+        } else {
+            println!("Settled {}: recorded as not sent; the next `send` will send it", p.tracking_code);
+        }
+        return Ok(());
+    }
+    let plan = mail::plan(&conn, &a.codes, a.campaign.as_deref())?;
+    for (code, why) in &plan.skipped {
+        println!("skipped {code}: {why}");
+    }
+    let mut by_email = plan.by_email.clone();
+    if let Some(n) = a.limit {
+        by_email.truncate(n);
+    }
+    let sender = super::letter::sender(&conn)?;
+    let letters_dir = a.letters.clone().or_else(|| a.dry_run.clone()).unwrap_or_else(|| PathBuf::from("letters"));
+
+    if let Some(dir) = &a.dry_run {
+        // Exactly what would be sent, written out; the database is not touched.
+        let mut files = FileMailer::new(dir.clone())?;
+        for code in &by_email {
+            let l = letter::letter(&conn, code, LetterKind::Request, ctx.today)?;
+            let msg = mail::message(&l, &sender, &format!("<dry-run.{}@{}>", code, sender.from.email.domain()))?;
+            files.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        println!("Dry run: wrote {} message(s) to {}; nothing was sent or recorded", by_email.len(), dir.display());
+        write_paper(&conn, &plan.by_hand, LetterKind::Request, &letters_dir, ctx.today)?;
+        report_unsettled(&plan.unsettled);
+        return Ok(());
+    }
+
+    let mut mailer: Box<dyn Mailer> = match &a.outbox {
+        Some(dir) => Box::new(FileMailer::new(dir.clone())?),
+        None if by_email.is_empty() => Box::new(FileMailer { dir: PathBuf::new() }),
+        None => Box::new(smtp_from_env()?),
+    };
+    let (sent, failed) =
+        send_batch(&mut conn, &by_email, LetterKind::Request, mailer.as_mut(), &sender, a.rate, ctx.today)?;
+    println!();
+    println!(
+        "Sent {sent} of {} request letter(s){}",
+        by_email.len(),
+        if a.outbox.is_some() { " as .eml files in the outbox" } else { "" }
+    );
+    write_paper(&conn, &plan.by_hand, LetterKind::Request, &letters_dir, ctx.today)?;
+    report_unsettled(&plan.unsettled);
+    if !failed.is_empty() {
+        println!();
+        println!("Failed ({}); they stay drafts and the next `send` tries them again:", failed.len());
+        for f in &failed {
+            println!("  {}  {}", f.tracking_code, f.error.clone().unwrap_or_default());
+        }
+    }
+    if !failed.is_empty() || !plan.unsettled.is_empty() {
+        anyhow::bail!("{} failed, {} unsettled", failed.len(), plan.unsettled.len());
+    }
+    Ok(())
+}
+
+fn report_unsettled(unsettled: &[mail::Pending]) {
+    if unsettled.is_empty() {
+        return;
+    }
+    println!();
+    println!("Unsettled ({}): these were being sent when a run stopped; they are NOT re-sent.", unsettled.len());
+    println!(
+        "Check the mail server or sent folder, then run `foiatrack send --resolve CODE --was-sent` or `--not-sent`:"
+    );
+    for p in unsettled {
+        println!(
+            "  {}  {} letter to {} on {} ({})",
+            p.tracking_code,
+            p.letter,
+            opt(&p.to),
+            p.created_on,
+            opt(&p.message_id)
+        );
+    }
+}
+
+/// `foiatrack outbox`: queued, sending, failed and sent messages.
+pub fn outbox(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
+    let conn = ctx.open()?;
+    let rows = mail::outbox(&conn, campaign.as_deref())?;
+    print_list(
+        format,
+        &rows,
+        &["tracking_code", "agency", "letter", "state", "channel", "to", "sent_on", "error"],
+        |r| {
+            vec![
+                r.tracking_code.clone(),
+                r.agency_name.clone(),
+                r.letter.clone(),
+                r.state.clone(),
+                r.channel.clone(),
+                opt(&r.to),
+                opt(&r.sent_on),
+                opt(&r.error),
+            ]
+        },
+    )
+}
