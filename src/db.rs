@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/001_foundation.sql"),
     include_str!("../migrations/002_workflow.sql"),
     include_str!("../migrations/003_letters.sql"),
+    include_str!("../migrations/004_intake.sql"),
 ];
 
 /// The schema version this build writes.

@@ -530,6 +530,8 @@ pub struct Detail {
     pub period: String,
     pub allowed_events: Vec<EventKind>,
     pub events: Vec<Event>,
+    /// Letters sent and replies received, oldest first.
+    pub correspondence: Vec<crate::intake::Correspondence>,
     /// The deadline explanation, line by line.
     #[serde(skip)]
     pub explanation: Vec<String>,
@@ -602,6 +604,7 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         period: period.describe(),
         allowed_events: crate::status::allowed_from(t.status()),
         events: events(conn, req.id)?,
+        correspondence: crate::intake::correspondence(conn, req.id)?,
         explanation,
     })
 }

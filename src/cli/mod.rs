@@ -12,6 +12,7 @@ mod init;
 mod law;
 mod letter;
 mod log;
+mod mail;
 pub mod output;
 mod request;
 mod send;
@@ -102,6 +103,9 @@ pub enum Command {
     },
     /// Chase late requests: list, send, or write follow-up letters
     Followup(followup::FollowupArgs),
+    /// Replies: import mailboxes, match them to requests
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -168,6 +172,7 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Send(args) => send::run(args, ctx),
         Command::Outbox { campaign, format } => send::outbox(campaign, format, ctx),
         Command::Followup(args) => followup::run(args, ctx),
+        Command::Mail(cmd) => mail::run(cmd, ctx),
     }
 }
 

@@ -27,6 +27,21 @@ pub enum RequestCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The files agencies sent for a request
+    #[command(after_help = "Example:\n  foiatrack request files AMZ16-0007")]
+    Files {
+        code: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Export one file an agency sent (numbered as `request files` lists them)
+    #[command(after_help = "Example:\n  foiatrack request file AMZ16-0007 1 --out purchases-2016.xlsx")]
+    File {
+        code: String,
+        number: usize,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// One request: details and its full timeline (void events marked)
     #[command(after_help = "Example:\n  foiatrack request show AMZ16-0007 --format json")]
     Show {
@@ -70,6 +85,31 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                     ]
                 },
             )?;
+        }
+        RequestCommand::Files { code, format } => {
+            let files = crate::intake::attachments(&conn, &code)?;
+            print_list(
+                format,
+                &files,
+                &["number", "file_name", "content_type", "size", "received_on", "from", "sha256"],
+                |a| {
+                    vec![
+                        a.number.to_string(),
+                        a.file_name.clone(),
+                        a.content_type.clone(),
+                        a.size.to_string(),
+                        a.received_on.to_string(),
+                        a.from.clone(),
+                        a.sha256.clone(),
+                    ]
+                },
+            )?;
+        }
+        RequestCommand::File { code, number, out } => {
+            let store = crate::files::FileStore::beside(&ctx.db_path);
+            let (a, path) = crate::intake::attachment_path(&conn, &store, &code, number)?;
+            std::fs::copy(&path, &out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("Wrote {} ({} bytes, sent as \"{}\") to {}", a.sha256, a.size, a.file_name, out.display());
         }
         RequestCommand::Show { code, format } => {
             let d = request::detail(&conn, &code, ctx.today)?;
@@ -143,6 +183,20 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 vec![e.id.to_string(), e.on.to_string(), kind, what]
             });
             println!("{}", super::output::table(&["id", "date", "event", "details"], rows));
+            if !d.correspondence.is_empty() {
+                println!();
+                println!("Correspondence:");
+                for c in &d.correspondence {
+                    let arrow = if c.direction == "inbound" { "<-" } else { "->" };
+                    let who = if c.direction == "inbound" { opt(&c.from) } else { opt(&c.to) };
+                    println!("  {} {arrow} {who}  {}  [{}]", c.date, c.subject, c.state);
+                    if c.direction == "inbound" {
+                        for line in c.body.lines().filter(|l| !l.trim().is_empty()).take(6) {
+                            println!("      | {}", line.trim_end());
+                        }
+                    }
+                }
+            }
         }
     }
     Ok(())

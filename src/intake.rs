@@ -1,0 +1,481 @@
+//! Intake of replies: messages from .eml files, mbox files and Maildir folders, matched to
+//! requests, stored as inbound communications with their attachments. Importing the same message
+//! twice changes nothing.
+
+use std::io::BufReader;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use regex::Regex;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::files::{FileStore, sha256_hex};
+use crate::request::{self, NewEvent, Via};
+use crate::status::{EventKind, Status};
+use crate::{Error, Result};
+
+/// How a message was tied to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchedBy {
+    InReplyTo,
+    TrackingCode,
+    PlusAddress,
+    Sender,
+    Assigned,
+}
+
+impl MatchedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchedBy::InReplyTo => "in-reply-to",
+            MatchedBy::TrackingCode => "tracking-code",
+            MatchedBy::PlusAddress => "plus-address",
+            MatchedBy::Sender => "sender",
+            MatchedBy::Assigned => "assigned",
+        }
+    }
+}
+
+/// What importing one message did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Imported {
+    pub source: String,
+    pub communication_id: Option<i64>,
+    pub from: String,
+    pub subject: String,
+    pub date: NaiveDate,
+    pub tracking_code: Option<String>,
+    pub matched_by: Option<MatchedBy>,
+    pub duplicate: bool,
+    pub attachments: usize,
+    /// The request moved from awaiting_ack to awaiting_response.
+    pub acknowledged: bool,
+}
+
+/// Imports every message at `path`: a Maildir folder, an mbox file or a single .eml file.
+pub fn import_path(conn: &mut Connection, store: &FileStore, path: &Path, today: NaiveDate) -> Result<Vec<Imported>> {
+    let read_err = |source| Error::Read { path: path.display().to_string(), source };
+    let mut out = Vec::new();
+    if path.is_dir() {
+        let it = mail_parser::mailbox::maildir::MessageIterator::new(path).map_err(read_err)?;
+        let mut messages = Vec::new();
+        for m in it {
+            let m = m.map_err(read_err)?;
+            messages.push((m.path().display().to_string(), m.unwrap_contents()));
+        }
+        messages.sort();
+        for (name, raw) in messages {
+            out.push(import_message(conn, store, &raw, &name, today)?);
+        }
+        return Ok(out);
+    }
+    let raw = std::fs::read(path).map_err(read_err)?;
+    if raw.starts_with(b"From ") {
+        let it = mail_parser::mailbox::mbox::MessageIterator::new(BufReader::new(raw.as_slice()));
+        for (i, m) in it.enumerate() {
+            let m = m.map_err(read_err)?;
+            let name = format!("{}#{}", path.display(), i + 1);
+            out.push(import_message(conn, store, m.contents(), &name, today)?);
+        }
+    } else {
+        out.push(import_message(conn, store, &raw, &path.display().to_string(), today)?);
+    }
+    Ok(out)
+}
+
+fn addresses(a: Option<&Address<'_>>) -> Vec<String> {
+    a.map(|a| a.iter().filter_map(|x| x.address()).map(|s| s.to_ascii_lowercase()).collect()).unwrap_or_default()
+}
+
+fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|s| s.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A pattern for the tracking codes of every campaign: tolerant of case, brackets and spacing
+/// ("[amz16 - 0007]", "AMZ16-0007", "amz16 0007").
+pub fn code_pattern(conn: &Connection) -> Result<Option<Regex>> {
+    let mut stmt = conn.prepare("SELECT code_prefix FROM campaigns ORDER BY length(code_prefix) DESC")?;
+    let prefixes = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    if prefixes.is_empty() {
+        return Ok(None);
+    }
+    let alt = prefixes.iter().map(|p| regex::escape(p)).collect::<Vec<_>>().join("|");
+    let re = Regex::new(&format!(r"(?i)(?:^|[^a-z0-9])({alt})\s*[-_–]?\s*(\d{{4}})(?:[^0-9]|$)"))
+        .map_err(|e| Error::invalid(format!("tracking code pattern: {e}")))?;
+    Ok(Some(re))
+}
+
+/// Every existing tracking code in `text`, in order.
+fn codes_in(conn: &Connection, re: &Regex, text: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for c in re.captures_iter(text) {
+        let code = format!("{}-{}", c[1].to_ascii_uppercase(), &c[2]);
+        if request::find(conn, &code).is_ok() && !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
+}
+
+fn is_open(status: Status) -> bool {
+    status != Status::Draft && !status.is_terminal()
+}
+
+/// Finds the request a message belongs to, trying the methods in order of reliability.
+fn find_request(
+    conn: &Connection,
+    thread_ids: &[String],
+    subject: &str,
+    body: &str,
+    recipients: &[String],
+    from: &str,
+) -> Result<Option<(String, MatchedBy)>> {
+    for id in thread_ids {
+        let bracketed = format!("<{}>", id.trim_matches(['<', '>']));
+        let code: Option<String> = conn
+            .query_row(
+                "SELECT r.tracking_code FROM communications c JOIN requests r ON r.id = c.request_id
+                 WHERE c.message_id = ?1",
+                [&bracketed],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(code) = code {
+            return Ok(Some((code, MatchedBy::InReplyTo)));
+        }
+    }
+    if let Some(re) = code_pattern(conn)? {
+        for text in [subject, body] {
+            if let Some(code) = codes_in(conn, &re, text)?.into_iter().next() {
+                return Ok(Some((code, MatchedBy::TrackingCode)));
+            }
+        }
+        for addr in recipients {
+            if let Some((local, _)) = addr.split_once('@')
+                && let Some((_, tag)) = local.split_once('+')
+                && let Some(code) = codes_in(conn, &re, tag)?.into_iter().next()
+            {
+                return Ok(Some((code, MatchedBy::PlusAddress)));
+            }
+        }
+    }
+    // The sender: an agency's exact address, else its domain, and only when that agency has
+    // exactly one open request.
+    let domain = from.split_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+    if domain.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare("SELECT id, lower(email) FROM agencies WHERE email IS NOT NULL")?;
+    let agencies = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let exact: Vec<i64> = agencies.iter().filter(|(_, e)| e == from).map(|(id, _)| *id).collect();
+    let by_domain: Vec<i64> =
+        agencies.iter().filter(|(_, e)| e.ends_with(&format!("@{domain}"))).map(|(id, _)| *id).collect();
+    let agency = match (exact.as_slice(), by_domain.as_slice()) {
+        ([one], _) => *one,
+        ([], [one]) => *one,
+        _ => return Ok(None),
+    };
+    let mut stmt = conn.prepare("SELECT tracking_code, status FROM requests WHERE agency_id = ?1")?;
+    let open: Vec<String> = stmt
+        .query_map([agency], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Status>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|(_, s)| is_open(*s))
+        .map(|(c, _)| c)
+        .collect();
+    Ok(match open.as_slice() {
+        [one] => Some((one.clone(), MatchedBy::Sender)),
+        _ => None,
+    })
+}
+
+/// Imports one raw message.
+pub fn import_message(
+    conn: &mut Connection,
+    store: &FileStore,
+    raw: &[u8],
+    source: &str,
+    today: NaiveDate,
+) -> Result<Imported> {
+    let msg =
+        MessageParser::default().parse(raw).ok_or_else(|| Error::invalid(format!("{source}: not an email message")))?;
+    let content_sha = sha256_hex(raw);
+    let message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
+    let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_ascii_lowercase();
+    let to = addresses(msg.to());
+    let cc = addresses(msg.cc());
+    let subject = msg.subject().unwrap_or("").to_string();
+    let body = msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default();
+    let date =
+        msg.date().and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)).unwrap_or(today);
+    let mut imported = Imported {
+        source: source.to_string(),
+        communication_id: None,
+        from: from.clone(),
+        subject: subject.clone(),
+        date,
+        tracking_code: None,
+        matched_by: None,
+        duplicate: false,
+        attachments: 0,
+        acknowledged: false,
+    };
+
+    let existing: Option<i64> = conn
+        .query_row(
+            "SELECT c.id FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id
+             WHERE (?1 IS NOT NULL AND c.message_id = ?1) OR d.content_sha256 = ?2",
+            params![message_id, content_sha],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = existing {
+        imported.duplicate = true;
+        imported.communication_id = Some(id);
+        return Ok(imported);
+    }
+
+    let mut thread_ids = id_list(msg.in_reply_to());
+    thread_ids.extend(id_list(msg.references()));
+    let recipients: Vec<String> = to.iter().chain(cc.iter()).cloned().collect();
+    let matched = find_request(conn, &thread_ids, &subject, &body, &recipients, &from)?;
+
+    let tx = conn.transaction()?;
+    let request_id: Option<i64> = match &matched {
+        Some((code, _)) => Some(request::find(&tx, code)?.id),
+        None => None,
+    };
+    tx.execute(
+        "INSERT INTO communications (request_id, direction, channel, state, message_id, from_addr, to_addr, subject,
+                                     body, created_on)
+         VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![request_id, message_id, from, to.join(", "), subject, body, date],
+    )?;
+    let comm_id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            comm_id,
+            (!cc.is_empty()).then(|| cc.join(", ")),
+            id_list(msg.in_reply_to()).first(),
+            (!thread_ids.is_empty()).then(|| thread_ids.join(" ")),
+            content_sha,
+            matched.as_ref().map(|(_, by)| by.as_str()),
+            source
+        ],
+    )?;
+    for (i, part) in msg.attachments().enumerate() {
+        let bytes = part.contents();
+        let sha = store.put(&tx, bytes)?;
+        let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1));
+        let ctype = part
+            .content_type()
+            .map(|c| match c.subtype() {
+                Some(sub) => format!("{}/{}", c.ctype(), sub),
+                None => c.ctype().to_string(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".into());
+        tx.execute(
+            "INSERT INTO attachments (communication_id, sha256, file_name, content_type) VALUES (?1, ?2, ?3, ?4)",
+            params![comm_id, sha, name, ctype],
+        )?;
+        imported.attachments += 1;
+    }
+    if let Some((code, by)) = &matched {
+        imported.acknowledged = acknowledge_if_first(&tx, code, date, &from, by.as_str(), today)?;
+        imported.tracking_code = Some(code.clone());
+        imported.matched_by = Some(*by);
+    }
+    tx.commit()?;
+    imported.communication_id = Some(comm_id);
+    Ok(imported)
+}
+
+/// A first reply to a request still awaiting acknowledgement acknowledges it, dated by the
+/// message (never before the sending, never after today). Other status changes stay a human call.
+fn acknowledge_if_first(
+    tx: &Connection,
+    code: &str,
+    date: NaiveDate,
+    from: &str,
+    how: &str,
+    today: NaiveDate,
+) -> Result<bool> {
+    let req = request::find(tx, code)?;
+    if req.status != Status::AwaitingAck {
+        return Ok(false);
+    }
+    let on = date.max(req.sent_on.unwrap_or(date)).min(today);
+    let mut e = NewEvent::new(EventKind::Acknowledged, on);
+    e.via = Some(Via::Email);
+    e.note = Some(format!("reply from {from} (matched by {how})"));
+    request::log_in(tx, code, &e, today)?;
+    Ok(true)
+}
+
+/// An inbound message not tied to any request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unmatched {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub from: String,
+    pub subject: String,
+    pub attachments: i64,
+    pub source: String,
+}
+
+pub fn unmatched(conn: &Connection) -> Result<Vec<Unmatched>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.id, c.created_on, c.from_addr, c.subject, d.source,
+                (SELECT COUNT(*) FROM attachments a WHERE a.communication_id = c.id)
+         FROM communications c JOIN inbound_details d ON d.communication_id = c.id
+         WHERE c.direction = 'inbound' AND c.request_id IS NULL ORDER BY c.created_on, c.id",
+    )?;
+    let v = stmt
+        .query_map([], |r| {
+            Ok(Unmatched {
+                id: r.get(0)?,
+                date: r.get(1)?,
+                from: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                subject: r.get(3)?,
+                source: r.get(4)?,
+                attachments: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
+
+/// Ties an unmatched message to a request by hand.
+pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> Result<Imported> {
+    let req = request::find(conn, code)?;
+    let row: Option<(Option<i64>, NaiveDate, String, String)> = conn
+        .query_row(
+            "SELECT request_id, created_on, COALESCE(from_addr, ''), subject FROM communications
+             WHERE id = ?1 AND direction = 'inbound'",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((current, date, from, subject)) = row else {
+        return Err(Error::NotFound { what: "inbound message", key: id.to_string() });
+    };
+    if current.is_some() {
+        return Err(Error::invalid(format!("message {id} is already tied to a request")));
+    }
+    let tx = conn.transaction()?;
+    tx.execute("UPDATE communications SET request_id = ?2 WHERE id = ?1", params![id, req.id])?;
+    tx.execute("UPDATE inbound_details SET matched_by = 'assigned' WHERE communication_id = ?1", [id])?;
+    let acknowledged = acknowledge_if_first(&tx, &req.tracking_code, date, &from, "hand", today)?;
+    tx.commit()?;
+    Ok(Imported {
+        source: String::new(),
+        communication_id: Some(id),
+        from,
+        subject,
+        date,
+        tracking_code: Some(req.tracking_code),
+        matched_by: Some(MatchedBy::Assigned),
+        duplicate: false,
+        attachments: 0,
+        acknowledged,
+    })
+}
+
+/// A file that came with a reply to a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Attachment {
+    /// 1-based, in the order received.
+    pub number: usize,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub received_on: NaiveDate,
+    pub from: String,
+}
+
+pub fn attachments(conn: &Connection, code: &str) -> Result<Vec<Attachment>> {
+    let req = request::find(conn, code)?;
+    let mut stmt = conn.prepare(
+        "SELECT a.file_name, a.content_type, f.size, a.sha256, c.created_on, COALESCE(c.from_addr, '')
+         FROM attachments a JOIN communications c ON c.id = a.communication_id JOIN files f ON f.sha256 = a.sha256
+         WHERE c.request_id = ?1 ORDER BY c.created_on, a.id",
+    )?;
+    let v = stmt
+        .query_map([req.id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v.into_iter()
+        .enumerate()
+        .map(|(i, (file_name, content_type, size, sha256, received_on, from))| Attachment {
+            number: i + 1,
+            file_name,
+            content_type,
+            size,
+            sha256,
+            received_on,
+            from,
+        })
+        .collect())
+}
+
+/// The stored path of attachment `n` of a request.
+pub fn attachment_path(
+    conn: &Connection,
+    store: &FileStore,
+    code: &str,
+    n: usize,
+) -> Result<(Attachment, std::path::PathBuf)> {
+    let all = attachments(conn, code)?;
+    let a = all
+        .into_iter()
+        .find(|a| a.number == n)
+        .ok_or_else(|| Error::invalid(format!("{code} has no attachment {n}; see `foiatrack request files {code}`")))?;
+    let path = store.path(&a.sha256);
+    Ok((a, path))
+}
+
+/// Messages to and from a request, oldest first, for `request show`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Correspondence {
+    pub id: i64,
+    pub direction: String,
+    pub date: NaiveDate,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub subject: String,
+    pub state: String,
+    pub body: String,
+}
+
+pub fn correspondence(conn: &Connection, request_id: i64) -> Result<Vec<Correspondence>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, direction, created_on, from_addr, to_addr, subject, state, body FROM communications
+         WHERE request_id = ?1 ORDER BY created_on, id",
+    )?;
+    let v = stmt
+        .query_map([request_id], |r| {
+            Ok(Correspondence {
+                id: r.get(0)?,
+                direction: r.get(1)?,
+                date: r.get(2)?,
+                from: r.get(3)?,
+                to: r.get(4)?,
+                subject: r.get(5)?,
+                state: r.get(6)?,
+                body: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
