@@ -435,7 +435,8 @@ const KNOWN: [&str; 13] = [
 /// Imports an agency list. Atomic: with any bad row nothing is written (unless `skip_invalid`),
 /// and every bad row is named. Re-importing updates agencies by key.
 pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOptions) -> Result<ImportReport> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+    let data = crate::ingest::crlf_to_lf(data);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data.as_slice());
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::invalid(format!("{file}: cannot read the header row: {e}")))?

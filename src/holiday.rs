@@ -281,7 +281,8 @@ pub struct HolidayRow {
 
 /// Reads and checks a whole holiday file; any bad row fails it with every problem listed.
 pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<HolidayRow>> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data);
+    let data = crate::ingest::crlf_to_lf(data);
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data.as_slice());
     let headers = rdr
         .headers()
         .map_err(|e| Error::invalid(format!("{file}: cannot read the header: {e}")))?

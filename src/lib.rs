@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod error;
 pub mod files;
 pub mod holiday;
+pub mod ingest;
 pub mod intake;
 pub mod law;
 pub mod letter;

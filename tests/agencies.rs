@@ -68,7 +68,7 @@ fn messy_but_unambiguous_input_is_accepted() {
     assert_eq!(a["state"], "VT");
     assert_eq!(a["kind"], "city");
     assert_eq!(a["email"], "clerk@town.example.org");
-    assert_eq!(a["mailing_address"], "1 Main St\r\nExample, VT");
+    assert_eq!(a["mailing_address"], "1 Main St\nExample, VT", "line ends normalised");
     let b = env.json(&["agency", "show", "example-county-schools-co", "--format", "json"]);
     assert_eq!(b["kind"], "school_district");
 }
@@ -86,6 +86,13 @@ fn one_bad_row_imports_nothing_and_names_the_line() {
     let f = env.write("bad.csv", csv);
     let err = env.fails(&["agency", "import", f.to_str().unwrap()], 1);
     assert!(err.contains("nothing was imported"), "{err}");
+    // The same with Windows line ends names the same lines.
+    let crlf = env.write("bad-crlf.csv", &csv.replace('\n', "\r\n"));
+    let err_crlf = env.fails(&["agency", "import", crlf.to_str().unwrap()], 1);
+    assert!(
+        err_crlf.contains("bad-crlf.csv:3: column 'email'") && err_crlf.contains("bad-crlf.csv:7: column 'key'"),
+        "{err_crlf}"
+    );
     assert!(err.contains("bad.csv:3: column 'email': invalid email address (value: 'records@')"), "{err}");
     assert!(err.contains("bad.csv:4: column 'state'"), "{err}");
     assert!(err.contains("bad.csv:5: column 'kind'"), "{err}");

@@ -6,6 +6,7 @@ mod util;
 mod agencies;
 mod foundation;
 mod help;
+mod intake;
 mod letters;
 mod migrations;
 mod workflow;

@@ -4,6 +4,7 @@
 mod agency;
 mod campaign;
 mod config;
+mod data;
 mod deadline;
 mod due;
 mod followup;
@@ -106,6 +107,9 @@ pub enum Command {
     /// Replies: import mailboxes, match them to requests
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// Spending data: import agencies' files, record reported totals, see the figures
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -173,6 +177,7 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Outbox { campaign, format } => send::outbox(campaign, format, ctx),
         Command::Followup(args) => followup::run(args, ctx),
         Command::Mail(cmd) => mail::run(cmd, ctx),
+        Command::Data(cmd) => data::run(cmd, ctx),
     }
 }
 
