@@ -56,6 +56,9 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         }
         return None;
     }
+    if let Some(d) = quick_date(s) {
+        return Some(d);
+    }
     const FORMATS: &[&str] = &[
         "%Y-%m-%d",
         "%m/%d/%Y",
@@ -88,6 +91,26 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     }
     // "1/5/2016 12:00 AM": the date part before a space.
     s.split_whitespace().next().filter(|p| *p != s).and_then(parse_date)
+}
+
+/// The two commonest forms, "2016-01-05" and "1/5/2016", without trying every format.
+fn quick_date(s: &str) -> Option<NaiveDate> {
+    let num = |p: &str| -> Option<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) { None } else { p.parse().ok() }
+    };
+    let mut parts = s.split(['-', '/']);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (y, m, d) = if s.contains('-') && a.len() == 4 && !s.contains('/') {
+        (num(a)?, num(b)?, num(c)?)
+    } else if s.contains('/') && !s.contains('-') && c.len() == 4 {
+        (num(c)?, num(a)?, num(b)?)
+    } else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(y as i32, m, d)
 }
 
 fn cell_date(c: &Cell) -> Option<NaiveDate> {
@@ -687,11 +710,18 @@ pub fn import(
             };
             let vendor = get(cols.vendor).text().trim().to_string();
             let description = cols.description.map(|i| get(i).text().trim().to_string()).filter(|d| !d.is_empty());
-            let matched = pattern.as_ref().is_none_or(|p| p.is_match(&vendor));
+            // Vendors repeat: the pattern is run once per distinct spelling.
+            let matched = match vendors.get(&vendor) {
+                Some(v) => v.2,
+                None => pattern.as_ref().is_none_or(|p| p.is_match(&vendor)),
+            };
             let reason = (!matched)
                 .then(|| format!("vendor '{vendor}' does not match /{}/", pattern_text.as_deref().unwrap_or("")));
             insert.execute(params![source_id, row as i64, date, amount, vendor, description, reason])?;
-            let v = vendors.entry(vendor).or_insert((0, 0, matched));
+            let v = match vendors.get_mut(&vendor) {
+                Some(v) => v,
+                None => vendors.entry(vendor).or_insert((0, 0, matched)),
+            };
             v.0 += 1;
             v.1 += amount;
             if matched {
@@ -954,6 +984,8 @@ mod tests {
     #[test]
     fn dates_in_the_forms_agencies_write() {
         assert_eq!(parse_date("2016-01-05"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("2016-02-30"), None);
+        assert_eq!(parse_date("12/31/2016"), Some(d("2016-12-31")));
         assert_eq!(parse_date("1/5/2016"), Some(d("2016-01-05")));
         assert_eq!(parse_date("01/05/16"), Some(d("2016-01-05")));
         assert_eq!(parse_date("Jan 5, 2016"), Some(d("2016-01-05")));
