@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_workflow.sql"),
     include_str!("../migrations/003_letters.sql"),
     include_str!("../migrations/004_intake.sql"),
+    include_str!("../migrations/005_metrics.sql"),
 ];
 
 /// The schema version this build writes.
@@ -87,6 +88,10 @@ pub fn migrate_from(conn: &mut Connection, from: i64, to: i64) -> Result<()> {
         let tx = conn.transaction()?;
         tx.execute_batch(MIGRATIONS[(v - 1) as usize])?;
         tx.pragma_update(None, "user_version", v)?;
+        if v == 5 {
+            // The report figures are new in version 5: compute them for existing requests.
+            crate::request::refresh(&tx, None)?;
+        }
         tx.commit()?;
     }
     Ok(())

@@ -217,6 +217,12 @@ pub struct Timeline {
     pub fee_cents: Option<i64>,
     pub appealed: bool,
     pub agency_reference: Option<String>,
+    /// Business days the clock was stopped waiting on us, over the request's life.
+    pub stopped_days: i64,
+    /// Business days from sending to the agency's first response.
+    pub days_to_first_response: Option<i64>,
+    /// Business days from sending to completion, less the days the clock was stopped.
+    pub days_to_completion: Option<i64>,
     /// The explanation, one line a step (only when asked for).
     #[serde(skip)]
     pub steps: Vec<String>,
@@ -368,6 +374,7 @@ pub fn replay(events: &[EventFact], rules: &Rules<'_>, explain: bool) -> Result<
                         other => other,
                     };
                     let stopped_days = business_days_between(cal, stop.since, e.on);
+                    t.stopped_days += stopped_days;
                     say!(
                         t,
                         match t.due_on {
@@ -425,6 +432,12 @@ pub fn replay(events: &[EventFact], rules: &Rules<'_>, explain: bool) -> Result<
         t.status = Some(after);
     }
     t.followup_on = followup_date(&t, rules, clock_from);
+    if let Some(sent) = t.sent_on {
+        t.days_to_first_response = t.first_response_on.map(|f| business_days_between(cal, sent, f).max(0));
+        if t.status() == Status::Completed {
+            t.days_to_completion = t.closed_on.map(|c| (business_days_between(cal, sent, c) - t.stopped_days).max(0));
+        }
+    }
     Ok(t)
 }
 
@@ -539,6 +552,9 @@ mod tests {
         assert_eq!(t.status(), Status::AwaitingResponse);
         assert_eq!(t.due_on, Some(d("2026-03-13")));
         assert_eq!(t.fee_cents, Some(2500));
+        // Stopped from Wed 03-04 to Tue 03-10: 4 business days (05, 06, 09, 10).
+        assert_eq!(t.stopped_days, 4);
+        assert_eq!(t.days_to_first_response, Some(2));
         let text = t.steps.join("\n");
         assert!(text.contains("3 business days remained"), "{text}");
         assert!(text.contains("due Fri 2026-03-13"), "{text}");

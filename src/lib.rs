@@ -19,6 +19,7 @@ pub mod law;
 pub mod letter;
 pub mod mail;
 pub mod money;
+pub mod report;
 pub mod request;
 pub mod status;
 

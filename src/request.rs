@@ -210,6 +210,14 @@ fn store(conn: &Connection, request_id: i64, t: &Timeline) -> Result<()> {
             t.agency_reference
         ],
     )?;
+    conn.execute(
+        "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (request_id) DO UPDATE SET days_to_first_response = excluded.days_to_first_response,
+            days_to_completion = excluded.days_to_completion, stopped_days = excluded.stopped_days,
+            appealed = excluded.appealed",
+        params![request_id, t.days_to_first_response, t.days_to_completion, t.stopped_days, t.appealed],
+    )?;
     Ok(())
 }
 

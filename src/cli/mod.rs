@@ -15,6 +15,7 @@ mod letter;
 mod log;
 mod mail;
 pub mod output;
+mod report;
 mod request;
 mod send;
 
@@ -110,6 +111,9 @@ pub enum Command {
     /// Spending data: import agencies' files, record reported totals, see the figures
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// The findings: response rates and spending, as tables, Markdown, CSV, JSON or HTML
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -178,6 +182,7 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Followup(args) => followup::run(args, ctx),
         Command::Mail(cmd) => mail::run(cmd, ctx),
         Command::Data(cmd) => data::run(cmd, ctx),
+        Command::Report(cmd) => report::run(cmd, ctx),
     }
 }
 
