@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod deadline;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod holiday;
 pub mod ingest;

@@ -6,7 +6,9 @@ mod campaign;
 mod config;
 mod data;
 mod deadline;
+mod demo;
 mod due;
+mod export;
 mod followup;
 mod holiday;
 mod init;
@@ -114,6 +116,10 @@ pub enum Command {
     /// The findings: response rates and spending, as tables, Markdown, CSV, JSON or HTML
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Export requests, events, communications, spending or agencies (CSV, JSON), or a calendar
+    Export(export::ExportArgs),
+    /// The whole product on the example data, in one command, on a fresh database
+    Demo(demo::DemoArgs),
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -123,6 +129,8 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 /// What every command needs: where the database is and what day it is.
 pub struct Context {
     pub db_path: PathBuf,
+    /// The user named the database (--db or FOIATRACK_DB) rather than taking the default.
+    pub db_given: bool,
     pub today: NaiveDate,
 }
 
@@ -145,6 +153,7 @@ pub fn main() -> ExitCode {
     };
     let ctx = Context {
         db_path: cli.db.clone().unwrap_or_else(|| PathBuf::from("foiatrack.db")),
+        db_given: cli.db.is_some(),
         today: cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
     };
     match dispatch(cli.command, &ctx) {
@@ -183,6 +192,8 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Mail(cmd) => mail::run(cmd, ctx),
         Command::Data(cmd) => data::run(cmd, ctx),
         Command::Report(cmd) => report::run(cmd, ctx),
+        Command::Export(args) => export::run(args, ctx),
+        Command::Demo(args) => demo::run(args, ctx),
     }
 }
 

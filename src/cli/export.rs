@@ -1,0 +1,65 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::Context;
+use super::output::write_csv;
+use super::report::emit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "What: requests, events, communications, spending, agencies, or calendar (an .ics file
+of due dates and follow-up dates to subscribe to). CSV cells from outside data that start with
+=, +, - or @ are neutralised so spreadsheets do not run them; numbers stay numbers.
+
+Examples:
+  foiatrack export requests --campaign amazon-2016 --format csv --out requests.csv
+  foiatrack export spending --format json
+  foiatrack export calendar --campaign amazon-2016 --out deadlines.ics")]
+pub struct ExportArgs {
+    /// requests, events, communications, spending, agencies or calendar
+    what: String,
+    #[arg(long)]
+    campaign: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: ExportFormat,
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(a: ExportArgs, ctx: &Context) -> anyhow::Result<()> {
+    let conn = ctx.open()?;
+    if a.what == "calendar" {
+        let ics = crate::export::calendar(&conn, a.campaign.as_deref(), ctx.today)?;
+        return emit(a.out.as_ref(), &ics);
+    }
+    let t = crate::export::export(&conn, &a.what, a.campaign.as_deref(), ctx.today)?;
+    let text = match a.format {
+        ExportFormat::Json => serde_json::to_string_pretty(&t.objects())? + "\n",
+        ExportFormat::Csv => {
+            let mut buf = Vec::new();
+            let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
+            write_csv(
+                &mut buf,
+                &cols,
+                t.rows.iter().map(|r| {
+                    r.iter()
+                        .map(|v| match v {
+                            serde_json::Value::Null => String::new(),
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                }),
+            )?;
+            String::from_utf8(buf)?
+        }
+    };
+    emit(a.out.as_ref(), &text)
+}

@@ -1,0 +1,209 @@
+//! Exports for analysts: requests, events, communications, spending rows and agencies as one
+//! flat table each (CSV or JSON), and due dates as an iCalendar file.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rusqlite::{Connection, types::ValueRef};
+use serde_json::{Map, Value};
+
+use crate::deadline::business_days_between;
+use crate::request::Calendars;
+use crate::status::Status;
+use crate::{Error, Result};
+
+/// A flat table: column names and rows of JSON values (numbers stay numbers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    /// Rows as JSON objects with the column names as keys.
+    pub fn objects(&self) -> Vec<Map<String, Value>> {
+        self.rows.iter().map(|r| self.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect()
+    }
+}
+
+/// Runs a query whose column names are the export's field names.
+fn query(conn: &Connection, sql: &str, campaign_id: Option<i64>) -> Result<Table> {
+    let mut stmt = conn.prepare(sql)?;
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
+    let n = columns.len();
+    let mut rows = Vec::new();
+    let mut q = stmt.query([campaign_id])?;
+    while let Some(r) = q.next()? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::from(v),
+                ValueRef::Real(v) => Value::from(v),
+                ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(_) => Value::Null,
+            });
+        }
+        rows.push(row);
+    }
+    Ok(Table { columns, rows })
+}
+
+fn cents_to_decimal(t: &mut Table, column: &str) {
+    if let Some(i) = t.columns.iter().position(|c| c == column) {
+        for r in &mut t.rows {
+            if let Some(c) = r[i].as_i64() {
+                r[i] = Value::from(crate::money::decimal(c));
+            }
+        }
+    }
+}
+
+fn campaign_id(conn: &Connection, campaign: Option<&str>) -> Result<Option<i64>> {
+    Ok(campaign.map(|c| crate::campaign::get(conn, c)).transpose()?.map(|c| c.id))
+}
+
+/// What can be exported.
+pub const KINDS: &[&str] = &["requests", "events", "communications", "spending", "agencies"];
+
+pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: NaiveDate) -> Result<Table> {
+    let cid = campaign_id(conn, campaign)?;
+    let mut t = match what {
+        "requests" => {
+            let mut t = query(
+                conn,
+                "SELECT r.tracking_code, c.slug AS campaign, a.key AS agency_key, a.name AS agency_name, a.state, a.kind,
+                        r.status, r.sent_on, r.due_on, r.first_response_on, r.closed_on,
+                        NULL AS business_days_outstanding, r.followups AS followups_sent, r.fee_cents AS fee_requested,
+                        COALESCE(m.appealed, 0) = 1 AS appealed, r.agency_reference
+                 FROM requests r JOIN agencies a ON a.id = r.agency_id JOIN campaigns c ON c.id = r.campaign_id
+                 LEFT JOIN request_metrics m ON m.request_id = r.id
+                 WHERE ?1 IS NULL OR r.campaign_id = ?1 ORDER BY r.tracking_code",
+                cid,
+            )?;
+            // Business days outstanding: from sending to closing, or to today while open.
+            let col = |name: &str| t.columns.iter().position(|c| c == name).expect("selected column");
+            let (state, status, sent, closed, out, appealed) =
+                (col("state"), col("status"), col("sent_on"), col("closed_on"), col("business_days_outstanding"), col("appealed"));
+            let mut cals = Calendars::default();
+            for r in &mut t.rows {
+                r[appealed] = Value::from(r[appealed].as_i64() == Some(1));
+                let Some(sent_on) = r[sent].as_str().and_then(|s| s.parse::<NaiveDate>().ok()) else { continue };
+                let end = match r[closed].as_str().and_then(|s| s.parse::<NaiveDate>().ok()) {
+                    Some(c) => c,
+                    None if r[status].as_str().and_then(|s| s.parse::<Status>().ok()).is_some_and(|s| !s.is_terminal()) => {
+                        today
+                    }
+                    None => continue,
+                };
+                let cal = cals.get(conn, r[state].as_str().unwrap_or("US"))?;
+                r[out] = Value::from(business_days_between(cal, sent_on, end).max(0));
+            }
+            cents_to_decimal(&mut t, "fee_requested");
+            t
+        }
+        "events" => {
+            let mut t = query(
+                conn,
+                "SELECT e.id AS event_id, r.tracking_code, e.kind AS event, e.on_date AS on_date, e.note, e.days,
+                        e.until, e.amount_cents AS amount, e.via, e.reference, e.recorded_on, e.voided_on, e.void_reason
+                 FROM events e JOIN requests r ON r.id = e.request_id
+                 WHERE ?1 IS NULL OR r.campaign_id = ?1 ORDER BY r.tracking_code, e.on_date, e.id",
+                cid,
+            )?;
+            cents_to_decimal(&mut t, "amount");
+            t
+        }
+        "communications" => query(
+            conn,
+            "SELECT m.id AS communication_id, r.tracking_code, m.direction, m.letter, m.channel, m.state,
+                    m.created_on AS date, m.sent_on, m.from_addr AS from_address, m.to_addr AS to_address, m.subject,
+                    m.message_id, m.error, d.matched_by,
+                    (SELECT COUNT(*) FROM attachments x WHERE x.communication_id = m.id) AS attachments
+             FROM communications m LEFT JOIN requests r ON r.id = m.request_id
+             LEFT JOIN inbound_details d ON d.communication_id = m.id
+             WHERE ?1 IS NULL OR r.campaign_id = ?1 ORDER BY m.created_on, m.id",
+            cid,
+        )?,
+        "spending" => {
+            let mut t = query(
+                conn,
+                "SELECT 'transaction' AS record_type, r.tracking_code, a.key AS agency_key, a.name AS agency_name, a.state,
+                        t.txn_date AS date, CAST(strftime('%Y', t.txn_date) AS INTEGER) AS year, t.amount_cents AS amount,
+                        t.vendor, t.description, t.excluded_reason IS NULL AS counted, t.excluded_reason,
+                        s.file_name AS source_file, s.sha256 AS source_sha256, s.sheet AS source_sheet,
+                        t.row_number AS source_row, NULL AS note
+                 FROM transactions t JOIN data_sources s ON s.id = t.source_id JOIN requests r ON r.id = s.request_id
+                 JOIN agencies a ON a.id = r.agency_id
+                 WHERE ?1 IS NULL OR r.campaign_id = ?1
+                 UNION ALL
+                 SELECT 'reported_total', r.tracking_code, a.key, a.name, a.state, NULL, t.year, t.amount_cents, NULL, NULL,
+                        1, NULL, NULL, NULL, NULL, NULL, t.note
+                 FROM reported_totals t JOIN requests r ON r.id = t.request_id JOIN agencies a ON a.id = r.agency_id
+                 WHERE ?1 IS NULL OR r.campaign_id = ?1
+                 ORDER BY 2, 1 DESC, 14, 16",
+                cid,
+            )?;
+            cents_to_decimal(&mut t, "amount");
+            let counted = t.columns.iter().position(|c| c == "counted").expect("selected column");
+            for r in &mut t.rows {
+                r[counted] = Value::from(r[counted].as_i64() == Some(1));
+            }
+            t
+        }
+        "agencies" => query(
+            conn,
+            "SELECT key, name, state, kind, population, email, portal_url, mailing_address, phone, contact_name, notes,
+                    response_days, day_type
+             FROM agencies WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM requests r WHERE r.agency_id = agencies.id AND r.campaign_id = ?1)
+             ORDER BY state, name, key",
+            cid,
+        )?,
+        other => {
+            return Err(Error::invalid(format!("unknown export '{other}'; use one of: {}, calendar", KINDS.join(", "))));
+        }
+    };
+    t.columns.iter_mut().for_each(|c| *c = c.to_ascii_lowercase());
+    Ok(t)
+}
+
+/// Due dates and follow-up dates of open requests as an iCalendar file. Deterministic: UIDs
+/// come from tracking codes and the stamp from `today`.
+pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<String> {
+    use icalendar::{Calendar, Component, EventLike};
+    let requests = crate::request::list(
+        conn,
+        &crate::request::Filter { campaign: campaign.map(String::from), ..Default::default() },
+        today,
+    )?;
+    let stamp = Utc.from_utc_datetime(&today.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let mut cal = Calendar::new();
+    cal.name(&match campaign {
+        Some(c) => format!("foiatrack deadlines: {c}"),
+        None => "foiatrack deadlines".into(),
+    });
+    for l in requests.iter().filter(|l| l.request.status.can_be_overdue()) {
+        let r = &l.request;
+        if let Some(due) = r.due_on {
+            cal.push(
+                icalendar::Event::new()
+                    .uid(&format!("{}-due@foiatrack", r.tracking_code))
+                    .timestamp(stamp)
+                    .summary(&format!("{} due: {}", r.tracking_code, r.agency_name))
+                    .description(&format!("Response due under the {} law. Status: {}.", r.state, r.status))
+                    .all_day(due)
+                    .done(),
+            );
+        }
+        if let Some(f) = r.followup_on {
+            cal.push(
+                icalendar::Event::new()
+                    .uid(&format!("{}-followup@foiatrack", r.tracking_code))
+                    .timestamp(stamp)
+                    .summary(&format!("{} follow up: {}", r.tracking_code, r.agency_name))
+                    .description(&format!("Follow-up date from the campaign policy. Status: {}.", r.status))
+                    .all_day(f)
+                    .done(),
+            );
+        }
+    }
+    Ok(cal.done().to_string())
+}
