@@ -9,4 +9,5 @@ mod help;
 mod intake;
 mod letters;
 mod migrations;
+mod reports;
 mod workflow;

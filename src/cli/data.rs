@@ -18,6 +18,8 @@ pub enum DataCommand {
     )]
     Total {
         code: String,
+        /// The amount, e.g. 548419.00 (a negative figure is allowed)
+        #[arg(allow_hyphen_values = true)]
         amount: String,
         #[arg(long)]
         year: i32,

@@ -216,7 +216,18 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let day = |n: i64| weekday_on_or_after(sent_on + Duration::days(n));
     let ev = |kind: EventKind, on: NaiveDate| NewEvent::new(kind, on);
     let mut rng = Lcg(2016);
-    let mut others = 0;
+    // Which 48 of the other agencies answer with figures: spread across states and kinds.
+    let mut candidates: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            let k = l.request.agency_key.as_str();
+            k != RAW_FILE_AGENCY && !PUBLISHED.iter().any(|(p, _)| *p == k)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    candidates.sort_by_key(|i| (i * 37) % 91);
+    let answering: std::collections::BTreeSet<usize> = candidates.into_iter().take(48).collect();
     let (mut rejected, mut no_records, mut withdrawn, mut open) = (0, 0, 0, 0);
     for (i, l) in requests.iter().enumerate() {
         let r = &l.request;
@@ -226,7 +237,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         let done = day(25 + rng.next(60) as i64);
         let published = PUBLISHED.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
         let mut push = |d: NaiveDate, s: Step| steps.push((d, code.clone(), s));
-        let figures = published.is_some() || key == RAW_FILE_AGENCY || others < 48;
+        let figures = published.is_some() || key == RAW_FILE_AGENCY || answering.contains(&i);
         if figures {
             // An agency that answers with figures: acknowledgement (some by email), maybe a fee or
             // a clarification, then the records.
@@ -285,9 +296,6 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
                 push(done, Step::Total(cents));
             }
             push(done, Step::Log(ev(EventKind::Completed, done)));
-            if published.is_none() && key != RAW_FILE_AGENCY {
-                others += 1;
-            }
             continue;
         }
         // The thirty without figures.
