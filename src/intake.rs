@@ -293,6 +293,7 @@ pub fn import_message(
     }
     if let Some((code, by)) = &matched {
         imported.acknowledged = acknowledge_if_first(&tx, code, date, &from, by.as_str(), today)?;
+        request::refresh_one(&tx, code)?;
         imported.tracking_code = Some(code.clone());
         imported.matched_by = Some(*by);
     }
@@ -377,6 +378,7 @@ pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> R
     tx.execute("UPDATE communications SET request_id = ?2 WHERE id = ?1", params![id, req.id])?;
     tx.execute("UPDATE inbound_details SET matched_by = 'assigned' WHERE communication_id = ?1", [id])?;
     let acknowledged = acknowledge_if_first(&tx, &req.tracking_code, date, &from, "hand", today)?;
+    request::refresh_one(&tx, &req.tracking_code)?;
     tx.commit()?;
     Ok(Imported {
         source: String::new(),

@@ -211,12 +211,21 @@ fn store(conn: &Connection, request_id: i64, t: &Timeline) -> Result<()> {
         ],
     )?;
     conn.execute(
-        "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed,
+                                      responded)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR EXISTS (SELECT 1 FROM communications
+                                                  WHERE request_id = ?1 AND direction = 'inbound'))
          ON CONFLICT (request_id) DO UPDATE SET days_to_first_response = excluded.days_to_first_response,
             days_to_completion = excluded.days_to_completion, stopped_days = excluded.stopped_days,
-            appealed = excluded.appealed",
-        params![request_id, t.days_to_first_response, t.days_to_completion, t.stopped_days, t.appealed],
+            appealed = excluded.appealed, responded = excluded.responded",
+        params![
+            request_id,
+            t.days_to_first_response,
+            t.days_to_completion,
+            t.stopped_days,
+            t.appealed,
+            t.first_response_on.is_some()
+        ],
     )?;
     Ok(())
 }
@@ -232,6 +241,13 @@ pub fn refresh(conn: &Connection, state: Option<&str>) -> Result<usize> {
         store(conn, req.id, &t)?;
     }
     Ok(reqs.len())
+}
+
+/// Recomputes one request's cache (after a reply arrives, say).
+pub fn refresh_one(conn: &Connection, code: &str) -> Result<()> {
+    let req = find(conn, code)?;
+    let t = timeline(conn, &req, &mut Calendars::default(), false)?;
+    store(conn, req.id, &t)
 }
 
 /// A cached request whose stored status or dates differ from a full replay (should never happen).

@@ -43,7 +43,12 @@ macro_rules! string_enum {
 
         impl ::rusqlite::types::FromSql for $name {
             fn column_result(v: ::rusqlite::types::ValueRef<'_>) -> ::rusqlite::types::FromSqlResult<Self> {
-                v.as_str()?.parse().map_err(|e: $crate::Error| ::rusqlite::types::FromSqlError::Other(e.to_string().into()))
+                let s = v.as_str()?;
+                // Stored values are exact; only user input needs the forgiving parse.
+                if let Some(found) = $name::ALL.iter().copied().find(|x| x.as_str() == s) {
+                    return Ok(found);
+                }
+                s.parse().map_err(|e: $crate::Error| ::rusqlite::types::FromSqlError::Other(e.to_string().into()))
             }
         }
 
