@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::smtp_server::{Options, SmtpServer};
-use crate::util::{Env, example_agencies};
+use crate::util::{Env, code_of, example_agencies};
 
 /// The example campaign, all requests sent by email on 2026-03-02 through a local SMTP server.
 fn sent_env() -> (Env, SmtpServer) {
@@ -40,18 +40,6 @@ fn sent_env() -> (Env, SmtpServer) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     env.today = "2026-03-20".into();
     (env, server)
-}
-
-fn code_of(env: &Env, agency_key: &str) -> String {
-    env.json(&["request", "list", "--format", "json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["agency_key"] == agency_key)
-        .unwrap()["tracking_code"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn message_id_of(env: &Env, code: &str) -> String {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::smtp_server::{Options, SmtpServer};
-use crate::util::{Env, example_agencies};
+use crate::util::{Env, code_of, example_agencies};
 
 fn campaign_env(today: &str) -> Env {
     let mut env = Env::new();
@@ -67,18 +67,6 @@ fn emailable(env: &Env) -> BTreeMap<String, (String, String)> {
             )
         })
         .collect()
-}
-
-fn code_of(env: &Env, agency_key: &str) -> String {
-    env.json(&["request", "list", "--format", "json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["agency_key"] == agency_key)
-        .unwrap()["tracking_code"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

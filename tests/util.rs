@@ -88,3 +88,16 @@ impl Env {
 pub fn example_agencies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agencies.csv")
 }
+
+/// The tracking code of the request to one agency (the tests run one campaign at a time).
+pub fn code_of(env: &Env, agency_key: &str) -> String {
+    let list = env.json(&["request", "list", "--format", "json"]);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agency_key"] == agency_key)
+        .unwrap_or_else(|| panic!("no request to {agency_key}"))["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

@@ -1,6 +1,6 @@
 //! Campaigns, the status machine, the event log and deadlines (issue 3).
 
-use crate::util::{Env, example_agencies};
+use crate::util::{Env, code_of, example_agencies};
 
 /// A database with the example agencies and the Amazon campaign holding every agency.
 fn campaign_env() -> Env {
@@ -23,19 +23,6 @@ fn campaign_env() -> Env {
     ]);
     env.ok(&["campaign", "add", "amazon-2016", "--all"]);
     env
-}
-
-/// The tracking code of the campaign's request to one agency.
-fn code_of(env: &Env, agency_key: &str) -> String {
-    let list = env.json(&["request", "list", "--format", "json"]);
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["agency_key"] == agency_key)
-        .unwrap_or_else(|| panic!("no request to {agency_key}"))["tracking_code"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn show(env: &Env, code: &str) -> serde_json::Value {
