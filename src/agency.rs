@@ -472,14 +472,7 @@ pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOption
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(RowProblem {
-                    file: file.into(),
-                    line,
-                    column: None,
-                    value: None,
-                    message: e.to_string(),
-                });
+                problems.push(RowProblem::unreadable(file, &e));
                 continue;
             }
         };

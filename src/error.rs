@@ -13,6 +13,19 @@ pub struct RowProblem {
     pub message: String,
 }
 
+impl RowProblem {
+    /// A row the CSV reader could not read at all (bad quoting, invalid text).
+    pub fn unreadable(file: &str, e: &csv::Error) -> Self {
+        RowProblem {
+            file: file.into(),
+            line: e.position().map_or(0, |p| p.line()),
+            column: None,
+            value: None,
+            message: e.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: ", self.file, self.line)?;

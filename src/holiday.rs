@@ -317,14 +317,7 @@ pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<Holi
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(RowProblem {
-                    file: file.into(),
-                    line,
-                    column: None,
-                    value: None,
-                    message: e.to_string(),
-                });
+                problems.push(RowProblem::unreadable(file, &e));
                 continue;
             }
         };
