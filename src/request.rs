@@ -258,6 +258,18 @@ pub fn cache_mismatches(conn: &Connection) -> Result<Vec<String>> {
     let mut bad = Vec::new();
     for req in reqs {
         let t = timeline(conn, &req, &mut cals, false)?;
+        let metrics: Option<(Option<i64>, Option<i64>, i64, bool)> = conn
+            .query_row(
+                "SELECT days_to_first_response, days_to_completion, stopped_days, appealed FROM request_metrics
+                 WHERE request_id = ?1",
+                [req.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let replayed_metrics = (t.days_to_first_response, t.days_to_completion, t.stopped_days, t.appealed);
+        if req.status != Status::Draft && metrics != Some(replayed_metrics) {
+            bad.push(format!("{}: report figures {metrics:?}, replayed {replayed_metrics:?}", req.tracking_code));
+        }
         let cached = (
             req.status,
             req.sent_on,

@@ -409,10 +409,15 @@ fn cache_equals_full_replay_after_many_changes() {
     let conn = foiatrack::db::open(&env.db).unwrap();
     let mismatches = foiatrack::request::cache_mismatches(&conn).unwrap();
     assert!(mismatches.is_empty(), "{mismatches:#?}");
-    // And the check can fail: corrupt one cached date and it is caught.
+    // And the check can fail: corrupt a report figure, then a cached date, and each is caught.
+    let sent_id: i64 =
+        conn.query_row("SELECT MIN(id) FROM requests WHERE sent_on IS NOT NULL", [], |r| r.get(0)).unwrap();
+    conn.execute("UPDATE request_metrics SET stopped_days = 99 WHERE request_id = ?1", [sent_id]).unwrap();
+    let found = foiatrack::request::cache_mismatches(&conn).unwrap();
+    assert!(found.len() == 1 && found[0].contains("report figures"), "{found:?}");
     conn.execute("UPDATE requests SET due_on = '2000-01-01' WHERE sent_on IS NOT NULL AND due_on IS NOT NULL", [])
         .unwrap();
-    assert!(!foiatrack::request::cache_mismatches(&conn).unwrap().is_empty());
+    assert!(foiatrack::request::cache_mismatches(&conn).unwrap().len() > 1);
 }
 
 #[test]

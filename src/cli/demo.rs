@@ -428,7 +428,9 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     println!("Outbox:   {}", outbox.display());
     println!("Report:   {}", report_path.display());
     println!();
-    println!("Keep exploring, e.g.:");
+    println!(
+        "Keep exploring (after `cargo install --path .`, or with `cargo run --release --` in place of `foiatrack`):"
+    );
     let db = db_path.display();
     println!("  foiatrack --db {db} --today {today} due");
     println!("  foiatrack --db {db} --today {today} request show AMZ16-0013");
