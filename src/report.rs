@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::deadline::business_days_between;
 use crate::request::Calendars;
 use crate::status::Status;
-use crate::{Result, ingest};
+use crate::{Error, Result, ingest};
 
 /// A stored ISO date, parsed without chrono's general-purpose format machinery (reports read
 /// millions of them).
@@ -183,18 +183,22 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
     let (mut very_overdue, mut fees_requested, mut fees_total) = (0, 0, 0);
     let mut cals = Calendars::default();
     let mut rows = stmt.query([cid])?;
+    // ISO dates compare as text, so only late requests need their dates parsed.
+    let today_iso = today.to_string();
     while let Some(r) = rows.next()? {
         let status: Status = r.get(1)?;
-        let Some(sent_on) = iso_date(r.get_ref(2)?) else { continue };
-        let due_on = iso_date(r.get_ref(3)?);
         let responded: bool = r.get(4)?;
         let fee: Option<i64> = r.get(5)?;
         // Borrowed, not allocated: this loop runs once per request.
         let state = r.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
         let kind = r.get_ref(8)?.as_str().map_err(rusqlite::Error::from)?;
-        let cal = cals.get(conn, state)?;
-        let late = match due_on {
-            Some(due) if status.can_be_overdue() && today > due => Some(business_days_between(cal, due, today)),
+        let due_text = r.get_ref(3)?;
+        let late = match due_text {
+            rusqlite::types::ValueRef::Text(t) if status.can_be_overdue() && t < today_iso.as_bytes() => {
+                let due = iso_date(due_text)
+                    .ok_or_else(|| Error::invalid(format!("a stored due date is not a date: {due_text:?}")))?;
+                Some(business_days_between(cals.get(conn, state)?, due, today))
+            }
             _ => None,
         };
         all.add(status, responded, late.is_some());
@@ -223,7 +227,12 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
             completion.push(d);
         }
         if !responded {
-            let outstanding = if status.is_terminal() { 0 } else { business_days_between(cal, sent_on, today).max(0) };
+            let Some(sent_on) = iso_date(r.get_ref(2)?) else { continue };
+            let outstanding = if status.is_terminal() {
+                0
+            } else {
+                business_days_between(cals.get(conn, state)?, sent_on, today).max(0)
+            };
             non_responders.push(NonResponder {
                 tracking_code: r.get(0)?,
                 agency_key: r.get(10)?,
