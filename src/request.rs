@@ -172,24 +172,24 @@ impl Calendars {
 
 /// Replays a request's (non-void) events.
 pub fn timeline(conn: &Connection, req: &Request, cals: &mut Calendars, explain: bool) -> Result<Timeline> {
-    let facts: Vec<EventFact> =
-        events(conn, req.id)?.iter().filter(|e| e.voided_on.is_none()).map(Event::fact).collect();
-    replay_facts(conn, req, &facts, cals, explain)
+    replay_request(conn, req, cals, explain)?.map_err(|e| Error::Invalid(format!("{}: {}", req.tracking_code, e)))
 }
 
-fn replay_facts(
+/// Replays a request's non-void events under its law, calendar and campaign policy; a refused
+/// event comes back as the `ReplayError` so callers can say which event did not fit.
+fn replay_request(
     conn: &Connection,
     req: &Request,
-    facts: &[EventFact],
     cals: &mut Calendars,
     explain: bool,
-) -> Result<Timeline> {
+) -> Result<std::result::Result<Timeline, deadline::ReplayError>> {
+    let facts: Vec<EventFact> =
+        events(conn, req.id)?.iter().filter(|e| e.voided_on.is_none()).map(Event::fact).collect();
     let period = period(conn, req)?;
     let followup_every: u32 =
         conn.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| r.get(0))?;
-    let cal = cals.get(conn, &req.state)?;
-    let rules = Rules { period, calendar: cal, followup_every };
-    deadline::replay(facts, &rules, explain).map_err(|e| Error::Invalid(format!("{}: {}", req.tracking_code, e)))
+    let rules = Rules { period, calendar: cals.get(conn, &req.state)?, followup_every };
+    Ok(deadline::replay(&facts, &rules, explain))
 }
 
 /// Writes a timeline into the request's cached columns.
@@ -392,13 +392,7 @@ pub fn log_in(tx: &Connection, code: &str, e: &NewEvent, today: NaiveDate) -> Re
         ],
     )?;
     let event_id = tx.last_insert_rowid();
-    let mut cals = Calendars::default();
-    let facts: Vec<EventFact> = events(tx, req.id)?.iter().filter(|e| e.voided_on.is_none()).map(Event::fact).collect();
-    let period = period(tx, &req)?;
-    let followup_every: u32 =
-        tx.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| r.get(0))?;
-    let rules = Rules { period, calendar: cals.get(tx, &req.state)?, followup_every };
-    let t = match deadline::replay(&facts, &rules, false) {
+    let t = match replay_request(tx, &req, &mut Calendars::default(), false)? {
         Ok(t) => t,
         Err(err) if err.event_id == event_id => {
             return Err(Error::Invalid(format!("cannot log on {}: {}", req.tracking_code, err.refused)));
