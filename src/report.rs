@@ -154,16 +154,58 @@ fn campaign_id(conn: &Connection, campaign: Option<&str>) -> Result<Option<crate
     campaign.map(|c| crate::campaign::get(conn, c)).transpose()
 }
 
-/// Builds the response-rate report on `today`, in one pass over the sent requests.
-pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<ResponseReport> {
-    let c = campaign_id(conn, campaign)?;
-    let cid = c.as_ref().map(|c| c.id);
-    let very = crate::config::number(conn, "policy.very_overdue_days")? as i64;
-    let (requests, drafts): (i64, i64) = conn.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(status = 'draft'), 0) FROM requests WHERE (?1 IS NULL OR campaign_id = ?1)",
-        [cid],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+/// Partial sums of one scan over requests; two scans (one a thread) merge into the report.
+#[derive(Default)]
+struct Acc {
+    all: Group,
+    by_kind: HashMap<String, Group>,
+    by_state: HashMap<String, Group>,
+    by_status: BTreeMap<Status, i64>,
+    first: Vec<i64>,
+    completion: Vec<i64>,
+    non_responders: Vec<NonResponder>,
+    very_overdue: i64,
+    fees_requested: i64,
+    fees_total: i64,
+}
+
+impl Group {
+    fn merge(&mut self, o: &Group) {
+        self.sent += o.sent;
+        self.responded += o.responded;
+        self.completed += o.completed;
+        self.partial += o.partial;
+        self.rejected += o.rejected;
+        self.no_records += o.no_records;
+        self.withdrawn += o.withdrawn;
+        self.open += o.open;
+        self.overdue += o.overdue;
+    }
+}
+
+impl Acc {
+    fn merge(mut self, o: Acc) -> Acc {
+        self.all.merge(&o.all);
+        for (mine, theirs) in [(&mut self.by_kind, o.by_kind), (&mut self.by_state, o.by_state)] {
+            for (k, g) in theirs {
+                mine.entry(k).or_insert_with(|| Group { group: g.group.clone(), ..Default::default() }).merge(&g);
+            }
+        }
+        for (s, n) in o.by_status {
+            *self.by_status.entry(s).or_default() += n;
+        }
+        self.first.extend(o.first);
+        self.completion.extend(o.completion);
+        self.non_responders.extend(o.non_responders);
+        self.very_overdue += o.very_overdue;
+        self.fees_requested += o.fees_requested;
+        self.fees_total += o.fees_total;
+        self
+    }
+}
+
+/// Scans the sent requests with ids in `ids` (one ordered pass over the table).
+fn scan(conn: &Connection, cid: Option<i64>, ids: (i64, i64), today: NaiveDate, very: i64) -> Result<Acc> {
     // CROSS JOIN keeps SQLite scanning requests in order (one pass) rather than probing them
     // agency by agency, which is ten times slower on a million requests.
     let mut stmt = conn.prepare_cached(
@@ -171,18 +213,11 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
                 r.fee_cents, r.followups, a.state, a.kind, a.name, a.key,
                 m.days_to_first_response, m.days_to_completion
          FROM requests r CROSS JOIN agencies a ON a.id = r.agency_id LEFT JOIN request_metrics m ON m.request_id = r.id
-         WHERE (?1 IS NULL OR r.campaign_id = ?1) AND r.sent_on IS NOT NULL",
+         WHERE (?1 IS NULL OR r.campaign_id = ?1) AND r.sent_on IS NOT NULL AND r.id BETWEEN ?2 AND ?3",
     )?;
-    let mut all = Group::default();
-    let mut by_kind: HashMap<String, Group> = HashMap::new();
-    let mut by_state: HashMap<String, Group> = HashMap::new();
-    let mut by_status: BTreeMap<Status, i64> = BTreeMap::new();
-    let mut first: Vec<i64> = Vec::new();
-    let mut completion: Vec<i64> = Vec::new();
-    let mut non_responders = Vec::new();
-    let (mut very_overdue, mut fees_requested, mut fees_total) = (0, 0, 0);
+    let mut acc = Acc::default();
     let mut cals = Calendars::default();
-    let mut rows = stmt.query([cid])?;
+    let mut rows = stmt.query(params![cid, ids.0, ids.1])?;
     // ISO dates compare as text, so only late requests need their dates parsed.
     let today_iso = today.to_string();
     while let Some(r) = rows.next()? {
@@ -201,8 +236,8 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
             }
             _ => None,
         };
-        all.add(status, responded, late.is_some());
-        for (map, key) in [(&mut by_kind, kind), (&mut by_state, state)] {
+        acc.all.add(status, responded, late.is_some());
+        for (map, key) in [(&mut acc.by_kind, kind), (&mut acc.by_state, state)] {
             match map.get_mut(key) {
                 Some(g) => g.add(status, responded, late.is_some()),
                 None => {
@@ -212,19 +247,19 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
                 }
             }
         }
-        *by_status.entry(status).or_default() += 1;
+        *acc.by_status.entry(status).or_default() += 1;
         if late.is_some_and(|d| d >= very) {
-            very_overdue += 1;
+            acc.very_overdue += 1;
         }
         if let Some(f) = fee {
-            fees_requested += 1;
-            fees_total += f;
+            acc.fees_requested += 1;
+            acc.fees_total += f;
         }
         if let Some(d) = r.get::<_, Option<i64>>(11)? {
-            first.push(d);
+            acc.first.push(d);
         }
         if let Some(d) = r.get::<_, Option<i64>>(12)? {
-            completion.push(d);
+            acc.completion.push(d);
         }
         if !responded {
             let Some(sent_on) = iso_date(r.get_ref(2)?) else { continue };
@@ -233,7 +268,7 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
             } else {
                 business_days_between(cals.get(conn, state)?, sent_on, today).max(0)
             };
-            non_responders.push(NonResponder {
+            acc.non_responders.push(NonResponder {
                 tracking_code: r.get(0)?,
                 agency_key: r.get(10)?,
                 agency_name: r.get(9)?,
@@ -247,6 +282,64 @@ pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) ->
             });
         }
     }
+    Ok(acc)
+}
+
+/// Builds the response-rate report on `today`, in one pass over the sent requests.
+pub fn responses(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<ResponseReport> {
+    responses_split(conn, campaign, today, 100_000)
+}
+
+/// `responses`, splitting the scan over two connections once the id range spans more than
+/// `split_above` requests (public so a test can prove both roads give the same report).
+pub fn responses_split(
+    conn: &Connection,
+    campaign: Option<&str>,
+    today: NaiveDate,
+    split_above: i64,
+) -> Result<ResponseReport> {
+    let c = campaign_id(conn, campaign)?;
+    let cid = c.as_ref().map(|c| c.id);
+    let very = crate::config::number(conn, "policy.very_overdue_days")? as i64;
+    let (requests, drafts): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(status = 'draft'), 0) FROM requests WHERE (?1 IS NULL OR campaign_id = ?1)",
+        [cid],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    // A large report is two scans over halves of the table, one on a second connection in a
+    // thread (WAL lets readers run side by side): the machine has two cores.
+    let (lo, hi): (i64, i64) =
+        conn.query_row("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM requests", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let path = conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from);
+    let acc = match path {
+        Some(path) if hi - lo > split_above => {
+            let mid = lo + (hi - lo) / 2;
+            std::thread::scope(|s| {
+                let handle = s.spawn(move || -> Result<Acc> {
+                    let second = crate::db::open_existing(&path)?;
+                    scan(&second, cid, (mid + 1, hi), today, very)
+                });
+                let mine = scan(conn, cid, (lo, mid), today, very);
+                let theirs = handle.join().map_err(|_| Error::invalid("the report's second scan failed"));
+                mine.and_then(|m| Ok(m.merge(theirs??)))
+            })?
+        }
+        _ => scan(conn, cid, (lo, hi), today, very)?,
+    };
+    let Acc {
+        mut all,
+        by_kind,
+        by_state,
+        by_status,
+        mut first,
+        mut completion,
+        mut non_responders,
+        very_overdue,
+        fees_requested,
+        fees_total,
+    } = acc;
     all.finish();
     first.sort_unstable();
     completion.sort_unstable();

@@ -125,6 +125,17 @@ fn response_report_json_fields_and_consistency() {
 }
 
 #[test]
+fn the_two_thread_scan_gives_the_same_report_as_one() {
+    let (_, db, _) = demo();
+    let conn = foiatrack::db::open_existing(db).unwrap();
+    let today: chrono::NaiveDate = TODAY.parse().unwrap();
+    let one = foiatrack::report::responses_split(&conn, Some("amazon-2016"), today, i64::MAX).unwrap();
+    let two = foiatrack::report::responses_split(&conn, Some("amazon-2016"), today, 0).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one.sent, 90);
+}
+
+#[test]
 fn response_report_table_and_markdown_snapshots() {
     insta::assert_snapshot!("responses_table", on_demo(&["report", "responses", "--campaign", "amazon-2016"]));
     insta::assert_snapshot!(
