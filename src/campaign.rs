@@ -155,10 +155,6 @@ pub fn get(conn: &Connection, slug: &str) -> Result<Campaign> {
         .ok_or(Error::NotFound { what: "campaign", key: slug })
 }
 
-pub fn get_by_id(conn: &Connection, id: i64) -> Result<Campaign> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM campaigns WHERE id = ?1"), [id], from_row)?)
-}
-
 /// Which agencies to add to a campaign. Filters combine: state AND kind AND key.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
