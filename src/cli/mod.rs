@@ -34,7 +34,7 @@ use crate::Error;
     name = "foiatrack",
     version,
     about = "Run public-records campaigns: agencies and their laws, requests and deadlines, letters, intake and reports.",
-    after_help = "Examples:\n  foiatrack init\n  foiatrack agency import examples/agencies.csv\n  foiatrack law show CO"
+    after_help = "Examples:\n  foiatrack demo                       # the whole product on example data\n  foiatrack init\n  foiatrack agency import examples/agencies.csv\n  foiatrack due"
 )]
 pub struct Cli {
     /// The database file [default: foiatrack.db in the current directory]
