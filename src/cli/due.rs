@@ -17,6 +17,14 @@ fn rows(list: &[Listed], days: impl Fn(&Listed) -> String) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A digest heading, and its table when there is anything to show.
+fn section(heading: &str, empty: bool, table: impl FnOnce() -> String) {
+    println!("{heading}");
+    if !empty {
+        println!("{}", table());
+    }
+}
+
 /// The morning digest for staff.
 pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
@@ -27,64 +35,49 @@ pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::R
     let cols = ["tracking_code", "agency", "state", "status", "due_on", "business_days"];
     println!("Digest for {}", d.today);
     println!();
-    println!("Overdue ({}), most late first:", d.overdue.len());
-    if !d.overdue.is_empty() {
-        println!(
-            "{}",
-            table(
-                &cols,
-                rows(&d.overdue, |l| format!(
-                    "{} late{}",
-                    l.overdue_days.unwrap_or(0),
-                    if l.very_overdue { " (very)" } else { "" }
-                ))
-            )
-        );
-    }
+    section(&format!("Overdue ({}), most late first:", d.overdue.len()), d.overdue.is_empty(), || {
+        table(
+            &cols,
+            rows(&d.overdue, |l| {
+                format!("{} late{}", l.overdue_days.unwrap_or(0), if l.very_overdue { " (very)" } else { "" })
+            }),
+        )
+    });
     println!();
-    println!("Due in the next 7 days ({}):", d.due_soon.len());
-    if !d.due_soon.is_empty() {
-        println!("{}", table(&cols, rows(&d.due_soon, |l| format!("{} left", l.days_left.unwrap_or(0)))));
-    }
+    section(&format!("Due in the next 7 days ({}):", d.due_soon.len()), d.due_soon.is_empty(), || {
+        table(&cols, rows(&d.due_soon, |l| format!("{} left", l.days_left.unwrap_or(0))))
+    });
     println!();
-    println!("Waiting on us ({}):", d.waiting_on_us.len());
-    if !d.waiting_on_us.is_empty() {
-        println!(
-            "{}",
-            table(
-                &["tracking_code", "agency", "status", "since", "reason", "fee"],
-                d.waiting_on_us.iter().map(|w| {
-                    vec![
-                        w.tracking_code.clone(),
-                        w.agency_name.clone(),
-                        w.status.to_string(),
-                        opt(&w.since),
-                        w.reason.clone(),
-                        w.fee_cents.map(crate::money::format_cents).unwrap_or_default(),
-                    ]
-                })
-            )
-        );
-    }
+    section(&format!("Waiting on us ({}):", d.waiting_on_us.len()), d.waiting_on_us.is_empty(), || {
+        table(
+            &["tracking_code", "agency", "status", "since", "reason", "fee"],
+            d.waiting_on_us.iter().map(|w| {
+                vec![
+                    w.tracking_code.clone(),
+                    w.agency_name.clone(),
+                    w.status.to_string(),
+                    opt(&w.since),
+                    w.reason.clone(),
+                    w.fee_cents.map(crate::money::format_cents).unwrap_or_default(),
+                ]
+            }),
+        )
+    });
     println!();
-    println!("Follow-ups due ({}):", d.followups_due.len());
-    if !d.followups_due.is_empty() {
-        println!(
-            "{}",
-            table(
-                &["tracking_code", "agency", "state", "status", "due_on", "follow_up_from"],
-                d.followups_due.iter().map(|l| {
-                    vec![
-                        l.request.tracking_code.clone(),
-                        l.request.agency_name.clone(),
-                        l.request.state.clone(),
-                        l.request.status.to_string(),
-                        opt(&l.request.due_on),
-                        opt(&l.request.followup_on),
-                    ]
-                })
-            )
-        );
-    }
+    section(&format!("Follow-ups due ({}):", d.followups_due.len()), d.followups_due.is_empty(), || {
+        table(
+            &["tracking_code", "agency", "state", "status", "due_on", "follow_up_from"],
+            d.followups_due.iter().map(|l| {
+                vec![
+                    l.request.tracking_code.clone(),
+                    l.request.agency_name.clone(),
+                    l.request.state.clone(),
+                    l.request.status.to_string(),
+                    opt(&l.request.due_on),
+                    opt(&l.request.followup_on),
+                ]
+            }),
+        )
+    });
     Ok(())
 }
