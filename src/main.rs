@@ -1,3 +1,7 @@
+//! The `foiatrack` command: a thin adapter over the library (`src/cli/`).
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
     // Like other Unix tools, end quietly when the reader of our output goes away (`| head`).
     #[cfg(unix)]
@@ -5,5 +9,5 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    foiatrack::cli::main()
+    cli::main()
 }

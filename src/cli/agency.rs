@@ -4,7 +4,8 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json, print_list};
 use super::{Context, read_file};
-use crate::agency::{self, AgencyInput, Filter, ImportOptions, Kind};
+use foiatrack::ops::agency::{self as agency_ops, ImportOptions};
+use foiatrack::store::agency::{self, AgencyInput, Filter, Kind};
 
 #[derive(Debug, Subcommand)]
 pub enum AgencyCommand {
@@ -61,7 +62,7 @@ Examples:\n  foiatrack agency import examples/agencies.csv --dry-run\n  foiatrac
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -130,7 +131,7 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
         AgencyCommand::Import { file, dry_run, skip_invalid, format } => {
             let data = read_file(&file)?;
             let name = file.display().to_string();
-            let report = agency::import(&mut conn, &name, &data, ImportOptions { dry_run, skip_invalid })?;
+            let report = agency_ops::import(&mut conn, &name, &data, ImportOptions { dry_run, skip_invalid })?;
             if format == Format::Json {
                 return print_json(&report);
             }
@@ -154,7 +155,7 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         AgencyCommand::List { states, kinds, format } => {
-            let states = states.iter().map(|s| crate::law::code(&conn, s)).collect::<crate::Result<Vec<_>>>()?;
+            let states = states.iter().map(|s| foiatrack::store::law::code(&conn, s)).collect::<foiatrack::Result<Vec<_>>>()?;
             let list = agency::list(&conn, &Filter { states, kinds })?;
             print_list(format, &list, &["key", "name", "state", "kind", "population", "email", "portal_url"], |a| {
                 vec![
@@ -173,7 +174,7 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             if format == Format::Json {
                 return print_json(&a);
             }
-            let law = crate::law::get(&conn, &a.state)?;
+            let law = foiatrack::store::law::get(&conn, &a.state)?;
             let rows: Vec<(&str, String)> = vec![
                 ("Key", a.key.clone()),
                 ("Name", a.name.clone()),
@@ -202,12 +203,12 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         AgencyCommand::Add(a) => {
-            let agency = agency::add(&conn, &a.fields.into_input(a.key))?;
+            let agency = agency_ops::add(&mut conn, &a.fields.into_input(a.key))?;
             println!("Added agency {} ({})", agency.key, agency.name);
             Ok(())
         }
         AgencyCommand::Edit { key, fields } => {
-            let agency = agency::edit(&conn, &key, &fields.into_input(None))?;
+            let agency = agency_ops::edit(&mut conn, &key, &fields.into_input(None))?;
             println!("Updated agency {} ({})", agency.key, agency.name);
             Ok(())
         }

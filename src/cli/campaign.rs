@@ -5,8 +5,9 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json, print_list};
 use super::{Context, parse_date, read_file};
-use crate::agency::Kind;
-use crate::campaign::{self, NewCampaign, Selection};
+use foiatrack::store::agency::Kind;
+use foiatrack::ops::campaign::{self as campaign_ops, Selection};
+use foiatrack::store::campaign::{self, NewCampaign};
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
@@ -88,7 +89,7 @@ pub struct AddArgs {
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
@@ -101,9 +102,9 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
                     .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", f.display()))?,
                 (None, None) => unreachable!("clap requires one"),
             };
-            let fee_limit_cents = a.fee_limit.as_deref().map(crate::money::parse_cents).transpose()?;
-            let c = campaign::create(
-                &conn,
+            let fee_limit_cents = a.fee_limit.as_deref().map(foiatrack::core::money::parse_cents).transpose()?;
+            let c = campaign_ops::create(
+                &mut conn,
                 &NewCampaign {
                     slug: a.slug,
                     title: a.title,
@@ -123,7 +124,7 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         CampaignCommand::Add(a) => {
             let sel = Selection { all: a.all, states: a.states, kinds: a.kinds, keys: a.agencies };
-            let report = campaign::add_agencies(&mut conn, &a.slug, &sel, ctx.today)?;
+            let report = campaign_ops::add_agencies(&mut conn, &a.slug, &sel, ctx.today)?;
             if a.format == Format::Json {
                 return print_json(&report);
             }
@@ -138,7 +139,7 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
         CampaignCommand::List { format } => {
             let campaigns = campaign::list(&conn)?;
             let summaries =
-                campaigns.iter().map(|c| campaign::summary(&conn, c, ctx.today)).collect::<crate::Result<Vec<_>>>()?;
+                campaigns.iter().map(|c| campaign::summary(&conn, c, ctx.today)).collect::<foiatrack::Result<Vec<_>>>()?;
             print_list(format, &summaries, &["slug", "title", "code_prefix", "requests", "overdue"], |s| {
                 vec![
                     s.slug.clone(),
@@ -165,7 +166,7 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
                 println!("Vendor pattern:  {v}");
             }
             if let Some(f) = c.fee_limit_cents {
-                println!("Fee limit:       {}", crate::money::format_cents(f));
+                println!("Fee limit:       {}", foiatrack::core::money::format_cents(f));
             }
             if let Some(w) = &c.fee_waiver {
                 println!("Fee waiver:      {w}");

@@ -2,7 +2,7 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
-use crate::config;
+use foiatrack::store::config;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {

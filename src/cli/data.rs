@@ -4,9 +4,10 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list, table};
-use crate::files::FileStore;
-use crate::ingest::{self, ColumnChoice, ImportOptions};
-use crate::money::format_cents;
+use foiatrack::store::files::FileStore;
+use foiatrack::core::spending::ColumnChoice;
+use foiatrack::ops::data::{self, ImportOptions};
+use foiatrack::core::money::format_cents;
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
@@ -99,7 +100,7 @@ pub fn run(cmd: DataCommand, ctx: &Context) -> anyhow::Result<()> {
             let (path, name) = match (&a.file, a.attachment) {
                 (Some(f), _) => (f.clone(), f.display().to_string()),
                 (None, Some(n)) => {
-                    let (att, path) = crate::intake::attachment_path(&conn, &store, &a.code, n)?;
+                    let (att, path) = foiatrack::store::mail::attachment_path(&conn, &store, &a.code, n)?;
                     (path, att.file_name)
                 }
                 (None, None) => unreachable!("clap requires one"),
@@ -118,7 +119,7 @@ pub fn run(cmd: DataCommand, ctx: &Context) -> anyhow::Result<()> {
                 skip_invalid: a.skip_invalid,
                 dry_run: a.dry_run,
             };
-            let s = ingest::import(&mut conn, &store, &a.code, &path, &name, &opts, ctx.today)?;
+            let s = data::import(&mut conn, &store, &a.code, &path, &name, &opts, ctx.today)?;
             if a.format == Format::Json {
                 return print_json(&s);
             }
@@ -191,13 +192,13 @@ pub fn run(cmd: DataCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         DataCommand::Total { code, amount, year, note } => {
-            let cents = crate::money::parse_cents(&amount)?;
-            ingest::record_total(&conn, &code, year, cents, note.as_deref(), ctx.today)?;
+            let cents = foiatrack::core::money::parse_cents(&amount)?;
+            data::record_total(&mut conn, &code, year, cents, note.as_deref(), ctx.today)?;
             println!("Recorded {} for {year} on {}", format_cents(cents), code.trim().to_ascii_uppercase());
             Ok(())
         }
         DataCommand::Show { code, format } => {
-            let d = ingest::dataset(&conn, &code)?;
+            let d = foiatrack::views::data::dataset(&conn, &code)?;
             if format == Format::Json {
                 return print_json(&d);
             }
@@ -237,7 +238,7 @@ pub fn run(cmd: DataCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         DataCommand::List { campaign, format } => {
-            let list = ingest::datasets(&conn, campaign.as_deref())?;
+            let list = foiatrack::views::data::datasets(&conn, campaign.as_deref())?;
             print_list(
                 format,
                 &list,

@@ -12,12 +12,14 @@ use clap::Args;
 use rusqlite::Connection;
 
 use super::Context;
-use crate::files::FileStore;
-use crate::letter::LetterKind;
-use crate::mail::{self, FileMailer, Sender};
-use crate::request::{self, NewEvent, Via};
-use crate::status::EventKind;
-use crate::{agency, campaign, config, ingest, intake, law};
+use foiatrack::store::files::FileStore;
+use foiatrack::core::letter::LetterKind;
+use foiatrack::ops::send::{self, FileMailer, Sender};
+use foiatrack::store::request::{self, NewEvent, Via};
+use foiatrack::core::status::EventKind;
+use foiatrack::ops::{data as ingest, mail as intake};
+use foiatrack::store::config;
+use foiatrack::views::request as request_view;
 
 const AGENCIES: &str = include_str!("../../examples/agencies.csv");
 
@@ -153,9 +155,9 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let report_path = base.join("report.html");
     let today = ctx.today;
 
-    let mut conn = crate::db::open(&db_path)?;
-    law::load_builtin(&conn)?;
-    agency::import(&mut conn, "examples/agencies.csv", AGENCIES.as_bytes(), agency::ImportOptions::default())?;
+    let mut conn = foiatrack::store::db::open(&db_path)?;
+    foiatrack::ops::law::load_builtin(&mut conn)?;
+    foiatrack::ops::agency::import(&mut conn, "examples/agencies.csv", AGENCIES.as_bytes(), foiatrack::ops::agency::ImportOptions::default())?;
     for (k, v) in [
         ("requester.name", "Jane Doe"),
         ("requester.organization", "Example Newsroom"),
@@ -165,9 +167,9 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         config::set(&conn, k, v)?;
     }
     let sent_on = monday_on_or_before(today - Duration::days(98));
-    let c = campaign::create(
-        &conn,
-        &campaign::NewCampaign {
+    let c = foiatrack::ops::campaign::create(
+        &mut conn,
+        &foiatrack::store::campaign::NewCampaign {
             slug: "amazon-2016".into(),
             title: "Amazon purchases 2016".into(),
             records: "All records of purchases from Amazon (including Amazon.com, Amazon Marketplace, AMZN Mktp US and Amazon Prime) made in calendar year 2016, showing the date, amount, vendor and description of each purchase. Purchasing-card transaction exports are ideal.".into(),
@@ -182,15 +184,15 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         sent_on,
     )?;
     let added =
-        campaign::add_agencies(&mut conn, &c.slug, &campaign::Selection { all: true, ..Default::default() }, sent_on)?;
+        foiatrack::ops::campaign::add_agencies(&mut conn, &c.slug, &foiatrack::ops::campaign::Selection { all: true, ..Default::default() }, sent_on)?;
     println!("Loaded {} agencies and the records laws; campaign \"{}\" with {} requests.", 90, c.title, added.added);
 
     // Send: email to an outbox folder (the dry-run transport, recorded as sent); the rest by mail.
     let sender = Sender::new("Jane Doe <jane@newsroom.example.org>", Some("records+{code}@newsroom.example.org"))?;
     let mut files = FileMailer::new(outbox.clone())?;
-    let plan = mail::plan(&conn, &[], Some(&c.slug))?;
+    let plan = foiatrack::views::send::plan(&conn, &[], Some(&c.slug))?;
     for code in &plan.by_email {
-        let o = mail::send(&mut conn, code, LetterKind::Request, &mut files, &sender, sent_on)?;
+        let o = send_letter(&mut conn, code, LetterKind::Request, &mut files, &sender, sent_on)?;
         if let Some(e) = o.error {
             anyhow::bail!("{code}: {e}");
         }
@@ -199,7 +201,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         let mut e = NewEvent::new(EventKind::Sent, sent_on);
         e.via = Some(Via::Portal);
         e.note = Some("submitted through the agency's records portal".into());
-        request::log(&mut conn, code, &e, today)?;
+        foiatrack::ops::request::log(&mut conn, code, &e, today)?;
     }
     println!(
         "Sent {} request letters on {sent_on}: {} by email into {}, {} through portals.",
@@ -211,7 +213,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
 
     // The season of replies.
     let requests =
-        request::list(&conn, &request::Filter { campaign: Some(c.slug.clone()), ..Default::default() }, today)?;
+        request_view::list(&conn, &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() }, today)?;
     let mut steps: Vec<(NaiveDate, String, Step)> = Vec::new();
     let day = |n: i64| weekday_on_or_after(sent_on + Duration::days(n));
     let ev = |kind: EventKind, on: NaiveDate| NewEvent::new(kind, on);
@@ -356,10 +358,10 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     for (d, code, step) in steps {
         match step {
             Step::Log(e) => {
-                request::log(&mut conn, &code, &e, today)?;
+                foiatrack::ops::request::log(&mut conn, &code, &e, today)?;
             }
             Step::Total(cents) => {
-                ingest::record_total(&conn, &code, 2016, cents, Some("total reported by the agency"), d)?
+                ingest::record_total(&mut conn, &code, 2016, cents, Some("total reported by the agency"), d)?
             }
             Step::Reply { subject, body, html, attachment } => {
                 let raw = reply_email(&conn, &code, d, &subject, &body, html, attachment.as_ref())?;
@@ -367,16 +369,16 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
                 replies += 1;
             }
             Step::ImportAttachment => {
-                let (att, path) = intake::attachment_path(&conn, &store, &code, 1)?;
+                let (att, path) = foiatrack::store::mail::attachment_path(&conn, &store, &code, 1)?;
                 ingest::import(&mut conn, &store, &code, &path, &att.file_name, &ingest::ImportOptions::default(), d)?;
             }
             Step::FollowupRound => {
-                for chase in mail::to_chase(&conn, Some(&c.slug), d)? {
+                for chase in foiatrack::views::send::to_chase(&conn, Some(&c.slug), d)? {
                     if chase.agency_email.is_some() {
-                        mail::send(&mut conn, &chase.tracking_code, LetterKind::Followup, &mut files, &sender, d)?;
+                        send_letter(&mut conn, &chase.tracking_code, LetterKind::Followup, &mut files, &sender, d)?;
                     } else {
-                        let l = crate::letter::letter(&conn, &chase.tracking_code, LetterKind::Followup, d)?;
-                        mail::record_paper(&mut conn, &l, "the agency's portal", d)?;
+                        let l = foiatrack::views::letter::letter(&conn, &chase.tracking_code, LetterKind::Followup, d)?;
+                        send::record_paper(&mut conn, &l, "the agency's portal", d)?;
                     }
                     followups += 1;
                 }
@@ -386,8 +388,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     println!("Replayed the season up to {today}: {replies} email replies matched, {followups} follow-ups sent.");
     println!();
 
-    let r = crate::report::responses(&conn, Some(&c.slug), today)?;
-    let s = crate::report::spending(&conn, Some(&c.slug), Some(2016), today)?;
+    let r = foiatrack::views::report::responses(&conn, Some(&c.slug), today)?;
+    let s = foiatrack::views::report::spending(&conn, Some(&c.slug), Some(2016), today)?;
     print!(
         "{}",
         super::report::render_text(&[super::report::responses_section(&r)]).split("\nBy kind").next().unwrap_or("")
@@ -402,8 +404,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
                 row.rank.to_string(),
                 row.agency_name.clone(),
                 row.state.clone(),
-                crate::money::format_cents(row.total_cents),
-                row.per_capita_cents.map(crate::money::format_cents).unwrap_or_default(),
+                foiatrack::core::money::format_cents(row.total_cents),
+                row.per_capita_cents.map(foiatrack::core::money::format_cents).unwrap_or_default(),
                 row.source.clone(),
             ])
         )
@@ -411,8 +413,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     println!(
         "{} agencies reported figures, {} in all (median {}).",
         s.agencies_reporting,
-        crate::money::format_cents(s.sum_cents),
-        s.median_cents.map(crate::money::format_cents).unwrap_or_default()
+        foiatrack::core::money::format_cents(s.sum_cents),
+        s.median_cents.map(foiatrack::core::money::format_cents).unwrap_or_default()
     );
     let sections = [super::report::responses_section(&r), super::report::spending_section(&s)];
     let html = super::report::render_html(
@@ -483,4 +485,17 @@ fn reply_email(
         }
     }
     Ok(raw)
+}
+
+/// Renders and sends one letter, as `send` does.
+fn send_letter(
+    conn: &mut rusqlite::Connection,
+    code: &str,
+    kind: LetterKind,
+    mailer: &mut FileMailer,
+    sender: &Sender,
+    on: NaiveDate,
+) -> foiatrack::Result<send::Outcome> {
+    let letter = foiatrack::views::letter::letter(conn, code, kind, on)?;
+    send::send(conn, &letter, mailer, sender, on)
 }

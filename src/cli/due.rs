@@ -1,6 +1,6 @@
 use super::Context;
 use super::output::{Format, opt, print_json, table};
-use crate::request::Listed;
+use foiatrack::views::request::Listed;
 
 fn rows(list: &[Listed], days: impl Fn(&Listed) -> String) -> Vec<Vec<String>> {
     list.iter()
@@ -28,7 +28,7 @@ fn section(heading: &str, empty: bool, table: impl FnOnce() -> String) {
 /// The morning digest for staff.
 pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
-    let d = crate::request::digest(&conn, campaign, ctx.today)?;
+    let d = foiatrack::views::request::digest(&conn, campaign, ctx.today)?;
     if format == Format::Json {
         return print_json(&d);
     }
@@ -58,7 +58,7 @@ pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::R
                     w.status.to_string(),
                     opt(&w.since),
                     w.reason.clone(),
-                    w.fee_cents.map(crate::money::format_cents).unwrap_or_default(),
+                    w.fee_cents.map(foiatrack::core::money::format_cents).unwrap_or_default(),
                 ]
             }),
         )

@@ -36,10 +36,10 @@ pub struct ExportArgs {
 pub fn run(a: ExportArgs, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     if a.what == "calendar" {
-        let ics = crate::export::calendar(&conn, a.campaign.as_deref(), ctx.today)?;
+        let ics = foiatrack::views::export::calendar(&conn, a.campaign.as_deref(), ctx.today)?;
         return emit(a.out.as_ref(), &ics);
     }
-    let t = crate::export::export(&conn, &a.what, a.campaign.as_deref(), ctx.today)?;
+    let t = foiatrack::views::export::export(&conn, &a.what, a.campaign.as_deref(), ctx.today)?;
     let text = match a.format {
         ExportFormat::Json => serde_json::to_string_pretty(&t.objects())? + "\n",
         ExportFormat::Csv => {

@@ -4,9 +4,10 @@ use clap::Args;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
-use crate::law::Appeal;
-use crate::letter::{self, LetterKind};
-use crate::mail::{self, FileMailer, Mailer};
+use foiatrack::store::law::Appeal;
+use foiatrack::core::letter::{LetterKind, file_name};
+use foiatrack::views::letter;
+use foiatrack::ops::send::{self, FileMailer, Mailer};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Picks the requests to chase today: overdue (or past the follow-up date where the law sets
@@ -41,7 +42,7 @@ pub struct FollowupArgs {
     format: Format,
 }
 
-fn appeal_cell(c: &mail::Chase) -> String {
+fn appeal_cell(c: &foiatrack::views::send::Chase) -> String {
     if !c.ready_to_appeal {
         return String::new();
     }
@@ -54,7 +55,7 @@ fn appeal_cell(c: &mail::Chase) -> String {
 
 pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
-    let chase = mail::to_chase(&conn, a.campaign.as_deref(), ctx.today)?;
+    let chase = foiatrack::views::send::to_chase(&conn, a.campaign.as_deref(), ctx.today)?;
     if a.list {
         return print_list(
             a.format,
@@ -81,14 +82,14 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         for c in &chase {
             let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
             if l.to.is_some() {
-                let msg = mail::message(
+                let msg = send::message(
                     &l,
                     &sender,
                     &format!("<dry-run.{}@{}>", c.tracking_code, sender.from.email.domain()),
                 )?;
                 files.deliver(&c.tracking_code, &msg).map_err(|e| anyhow::anyhow!(e))?;
             } else {
-                std::fs::write(dir.join(letter::file_name(&l, "txt")), &l.body)?;
+                std::fs::write(dir.join(file_name(&l, "txt")), &l.body)?;
             }
             n += 1;
         }
@@ -99,9 +100,9 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
         for c in &chase {
             let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
-            let path = dir.join(letter::file_name(&l, "txt"));
+            let path = dir.join(file_name(&l, "txt"));
             std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            mail::record_paper(&mut conn, &l, &path.display().to_string(), ctx.today)?;
+            send::record_paper(&mut conn, &l, &path.display().to_string(), ctx.today)?;
             println!("wrote {} ({})", path.display(), c.agency_name);
         }
         println!("Wrote {} follow-up letter(s) to {}, recorded as sent by mail", chase.len(), dir.display());

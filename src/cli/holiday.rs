@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use super::output::{Format, print_list};
 use super::{Context, parse_date, read_file};
-use crate::holiday;
+use foiatrack::store::holiday;
 
 #[derive(Debug, Subcommand)]
 pub enum HolidayCommand {
@@ -47,7 +47,7 @@ pub fn run(cmd: HolidayCommand, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
     match cmd {
         HolidayCommand::List { state, year, format } => {
-            let state = crate::law::code(&conn, &state)?;
+            let state = foiatrack::store::law::code(&conn, &state)?;
             let year = year.unwrap_or(ctx.today.year());
             let days = holiday::calendar(&conn, &state)?.holidays(year);
             print_list(format, &days, &["date", "weekday", "name", "origin"], |h| {
@@ -60,26 +60,26 @@ pub fn run(cmd: HolidayCommand, ctx: &Context) -> anyhow::Result<()> {
             })
         }
         HolidayCommand::Add { state, date, name } => {
-            let state = crate::law::code(&conn, &state)?;
-            holiday::add(&conn, &state, date, &name)?;
+            let state = foiatrack::store::law::code(&conn, &state)?;
+            foiatrack::ops::holiday::add(&mut conn, &state, date, &name)?;
             println!("Added {date} ({}) \"{}\" to {state}", date.format("%a"), name.trim());
             Ok(())
         }
         HolidayCommand::Remove { state, date } => {
-            let state = crate::law::code(&conn, &state)?;
-            let name = holiday::remove(&conn, &state, date)?;
+            let state = foiatrack::store::law::code(&conn, &state)?;
+            let name = foiatrack::ops::holiday::remove(&mut conn, &state, date)?;
             println!("Removed {date} \"{name}\" from {state}");
             Ok(())
         }
         HolidayCommand::Import { file } => {
             let data = read_file(&file)?;
-            let rows = holiday::parse_file(&conn, &file.display().to_string(), &data)?;
-            let tx = conn.transaction()?;
-            for r in &rows {
-                holiday::add(&tx, &r.state, r.date, &r.name)?;
-            }
-            tx.commit()?;
-            println!("Imported {} holidays from {}", rows.len(), file.display());
+            let done = foiatrack::ops::holiday::import(&mut conn, &file.display().to_string(), &data)?;
+            println!(
+                "Imported {} holidays from {} ({} already in the calendar)",
+                done.added,
+                file.display(),
+                done.unchanged
+            );
             Ok(())
         }
     }

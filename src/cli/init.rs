@@ -4,9 +4,9 @@ use super::Context;
 
 pub fn run(ctx: &Context) -> anyhow::Result<()> {
     let existed = ctx.db_path.exists();
-    let conn = crate::db::open(&ctx.db_path).with_context(|| format!("cannot open {}", ctx.db_path.display()))?;
-    let laws = crate::law::load_builtin(&conn)?;
-    let version = crate::db::user_version(&conn)?;
+    let mut conn = foiatrack::store::db::open(&ctx.db_path).with_context(|| format!("cannot open {}", ctx.db_path.display()))?;
+    let laws = foiatrack::ops::law::load_builtin(&mut conn)?;
+    let version = foiatrack::store::db::user_version(&conn)?;
     println!(
         "{} {} (schema version {version}); {laws} records laws loaded",
         if existed { "Updated" } else { "Created" },

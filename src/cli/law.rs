@@ -2,7 +2,8 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use crate::law::{self, DayType, LawChange};
+use foiatrack::core::daytype::DayType;
+use foiatrack::store::law::{self, LawChange};
 
 #[derive(Debug, Subcommand)]
 pub enum LawCommand {
@@ -51,11 +52,11 @@ pub struct SetArgs {
 }
 
 pub fn parse_day_type(s: &str) -> Result<DayType, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 pub fn run(cmd: LawCommand, ctx: &Context) -> anyhow::Result<()> {
-    let conn = ctx.open()?;
+    let mut conn = ctx.open()?;
     match cmd {
         LawCommand::List { format } => {
             let laws = law::list(&conn)?;
@@ -109,12 +110,12 @@ pub fn run(cmd: LawCommand, ctx: &Context) -> anyhow::Result<()> {
                     "nothing to change: give --days, --day-type, --citation, --name, --extension-days or --note"
                 );
             }
-            let l = law::set_override(&conn, &a.code, &change, ctx.today)?;
+            let l = foiatrack::ops::law::set(&mut conn, &a.code, &change, ctx.today)?;
             println!("Corrected {}: {} ({}), {}", l.code, l.law_name, l.citation, l.period());
             Ok(())
         }
         LawCommand::Reset { code } => {
-            let l = law::reset_override(&conn, &code)?;
+            let l = foiatrack::ops::law::reset(&mut conn, &code)?;
             println!("{} is back to the built-in law: {} ({}), {}", l.code, l.law_name, l.citation, l.period());
             Ok(())
         }

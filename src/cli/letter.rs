@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Context;
-use crate::letter::{self, LetterKind};
+use foiatrack::core::letter::{LetterKind, file_name};
+use foiatrack::views::letter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LetterFormat {
@@ -34,21 +35,21 @@ pub struct LetterArgs {
 }
 
 pub fn parse_kind(s: &str) -> Result<LetterKind, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 /// The sender for email, from FOIATRACK_FROM (or the requester's email) and FOIATRACK_REPLY_TO.
-pub fn sender(conn: &rusqlite::Connection) -> anyhow::Result<crate::mail::Sender> {
+pub fn sender(conn: &rusqlite::Connection) -> anyhow::Result<foiatrack::ops::send::Sender> {
     let from = match std::env::var("FOIATRACK_FROM").ok().filter(|s| !s.trim().is_empty()) {
         Some(f) => f,
-        None => crate::config::get(conn, "requester.email")?.ok_or_else(|| {
+        None => foiatrack::store::config::get(conn, "requester.email")?.ok_or_else(|| {
             anyhow::anyhow!(
                 "set FOIATRACK_FROM (or `foiatrack config set requester.email ...`) to say who the mail is from"
             )
         })?,
     };
     let reply_to = std::env::var("FOIATRACK_REPLY_TO").ok().filter(|s| !s.trim().is_empty());
-    Ok(crate::mail::Sender::new(&from, reply_to.as_deref())?)
+    Ok(foiatrack::ops::send::Sender::new(&from, reply_to.as_deref())?)
 }
 
 pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
@@ -59,7 +60,7 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
             LetterFormat::Txt => print!("{}", l.body),
             LetterFormat::Eml => {
                 let sender = sender(&conn)?;
-                let msg = crate::mail::message(
+                let msg = foiatrack::ops::send::message(
                     &l,
                     &sender,
                     &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
@@ -72,10 +73,10 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     let slug = a.campaign.expect("clap requires code or campaign");
     let dir = a.out.expect("clap requires --out with --campaign");
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let campaign = crate::campaign::get(&conn, &slug)?;
-    let list = crate::request::list(
+    let campaign = foiatrack::store::campaign::get(&conn, &slug)?;
+    let list = foiatrack::views::request::list(
         &conn,
-        &crate::request::Filter { campaign: Some(campaign.slug.clone()), ..Default::default() },
+        &foiatrack::views::request::Filter { campaign: Some(campaign.slug.clone()), ..Default::default() },
         ctx.today,
     )?;
     let sender = if a.format == LetterFormat::Eml { Some(sender(&conn)?) } else { None };
@@ -93,17 +94,17 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
         };
         match (&sender, &l.to) {
             (Some(sender), Some(_)) => {
-                let msg = crate::mail::message(
+                let msg = foiatrack::ops::send::message(
                     &l,
                     sender,
                     &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
                 )?;
-                let path = dir.join(letter::file_name(&l, "eml"));
+                let path = dir.join(file_name(&l, "eml"));
                 std::fs::write(&path, msg.formatted())
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
             _ => {
-                let path = dir.join(letter::file_name(&l, "txt"));
+                let path = dir.join(file_name(&l, "txt"));
                 std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             }
         }

@@ -3,8 +3,9 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json};
 use super::{Context, parse_date};
-use crate::request::{self, NewEvent, Via};
-use crate::status::EventKind;
+use foiatrack::ops::request::{self, Logged};
+use foiatrack::store::request::{NewEvent, Via};
+use foiatrack::core::status::EventKind;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Events: sent, acknowledged, extended, estimated, fee, clarification, resumed, partial,
@@ -46,11 +47,11 @@ pub struct LogArgs {
 }
 
 fn parse_event(s: &str) -> Result<EventKind, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 fn parse_via(s: &str) -> Result<Via, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +67,7 @@ pub enum EventCommand {
 
 pub fn run(a: LogArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
-    let amount_cents = a.amount.as_deref().map(crate::money::parse_cents).transpose()?;
+    let amount_cents = a.amount.as_deref().map(foiatrack::core::money::parse_cents).transpose()?;
     let e = NewEvent {
         kind: a.event,
         on: a.on.unwrap_or(ctx.today),
@@ -85,7 +86,7 @@ pub fn run(a: LogArgs, ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_logged(verb: &str, l: &request::Logged) {
+fn print_logged(verb: &str, l: &Logged) {
     let status = if l.status_before == l.status_after {
         format!("status {}", l.status_after)
     } else {

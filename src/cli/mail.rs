@@ -4,8 +4,8 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use crate::files::FileStore;
-use crate::intake;
+use foiatrack::store::files::FileStore;
+use foiatrack::ops::mail;
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
@@ -41,7 +41,7 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
         MailCommand::Import { paths, format } => {
             let mut all = Vec::new();
             for p in &paths {
-                all.extend(intake::import_path(&mut conn, &store, p, ctx.today)?);
+                all.extend(mail::import_path(&mut conn, &store, p, ctx.today)?);
             }
             if format == Format::Json {
                 return print_json(&all);
@@ -73,13 +73,13 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         MailCommand::Unmatched { format } => {
-            let list = intake::unmatched(&conn)?;
+            let list = foiatrack::store::mail::unmatched(&conn)?;
             print_list(format, &list, &["id", "date", "from", "subject", "attachments"], |u| {
                 vec![u.id.to_string(), u.date.to_string(), u.from.clone(), u.subject.clone(), u.attachments.to_string()]
             })
         }
         MailCommand::Assign { id, code } => {
-            let i = intake::assign(&mut conn, id, &code, ctx.today)?;
+            let i = mail::assign(&mut conn, id, &code, ctx.today)?;
             println!(
                 "Message {id} is now part of {}{}",
                 opt(&i.tracking_code),

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
-use crate::Error;
+use foiatrack::Error;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -136,8 +136,8 @@ pub struct Context {
 
 impl Context {
     /// Opens the database, which must exist already.
-    pub fn open(&self) -> crate::Result<rusqlite::Connection> {
-        crate::db::open_existing(&self.db_path)
+    pub fn open(&self) -> foiatrack::Result<rusqlite::Connection> {
+        foiatrack::store::db::open_existing(&self.db_path)
     }
 }
 
@@ -198,6 +198,6 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
 }
 
 /// Reads a whole input file, naming it in the error.
-pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Vec<u8>> {
+pub(crate) fn read_file(path: &std::path::Path) -> foiatrack::Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::Read { path: path.display().to_string(), source })
 }

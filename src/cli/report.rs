@@ -5,8 +5,8 @@ use clap::{Subcommand, ValueEnum};
 
 use super::Context;
 use super::output::{table, write_csv};
-use crate::money::{decimal, format_cents};
-use crate::report::{self, ResponseReport, SpendingReport};
+use foiatrack::core::money::{decimal, format_cents};
+use foiatrack::views::report::{self, ResponseReport, SpendingReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ReportFormat {

@@ -2,8 +2,8 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use crate::request::{self, Filter};
-use crate::status::Status;
+use foiatrack::views::request::{self, Filter};
+use foiatrack::core::status::Status;
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
@@ -52,7 +52,7 @@ pub enum RequestCommand {
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 /// "3 left", "5 late", or blank.
@@ -87,7 +87,7 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
             )?;
         }
         RequestCommand::Files { code, format } => {
-            let files = crate::intake::attachments(&conn, &code)?;
+            let files = foiatrack::store::mail::attachments(&conn, &code)?;
             print_list(
                 format,
                 &files,
@@ -106,8 +106,8 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
             )?;
         }
         RequestCommand::File { code, number, out } => {
-            let store = crate::files::FileStore::beside(&ctx.db_path);
-            let (a, path) = crate::intake::attachment_path(&conn, &store, &code, number)?;
+            let store = foiatrack::store::files::FileStore::beside(&ctx.db_path);
+            let (a, path) = foiatrack::store::mail::attachment_path(&conn, &store, &code, number)?;
             std::fs::copy(&path, &out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
             println!("Wrote {} ({} bytes, sent as \"{}\") to {}", a.sha256, a.size, a.file_name, out.display());
         }
@@ -147,7 +147,7 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 println!("Agency ref: {r}");
             }
             if let Some(f) = d.fee_cents {
-                println!("Fees asked: {}", crate::money::format_cents(f));
+                println!("Fees asked: {}", foiatrack::core::money::format_cents(f));
             }
             println!("Next:       {}", d.allowed_events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "));
             println!();
@@ -162,7 +162,7 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                     extra.push(format!("until {u}"));
                 }
                 if let Some(c) = e.amount_cents {
-                    extra.push(crate::money::format_cents(c));
+                    extra.push(foiatrack::core::money::format_cents(c));
                 }
                 if let Some(v) = e.via {
                     extra.push(format!("via {v}"));

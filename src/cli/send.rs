@@ -6,8 +6,9 @@ use clap::Args;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
-use crate::letter::{self, LetterKind};
-use crate::mail::{self, FileMailer, Mailer, Outcome, SmtpMailer};
+use foiatrack::core::letter::{LetterKind, file_name};
+use foiatrack::views::letter;
+use foiatrack::ops::send::{self, FileMailer, Mailer, Outcome, SmtpMailer};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Mail settings come from the environment:
@@ -75,7 +76,7 @@ pub fn send_batch(
     codes: &[String],
     kind: LetterKind,
     mailer: &mut dyn Mailer,
-    sender: &mail::Sender,
+    sender: &send::Sender,
     rate: Option<u32>,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<(usize, Vec<Outcome>)> {
@@ -98,7 +99,7 @@ pub fn send_batch(
         {
             std::thread::sleep(p);
         }
-        let outcome = match mail::send(conn, code, kind, mailer, sender, today) {
+        let outcome = match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
             Ok(o) => o,
             Err(e) => Outcome {
                 tracking_code: code.clone(),
@@ -150,9 +151,9 @@ pub fn write_paper(
     println!("To send by mail or portal ({}), letters written to {}:", codes.len(), dir.display());
     for code in codes {
         let l = letter::letter(conn, code, kind, today)?;
-        let path = dir.join(letter::file_name(&l, "txt"));
+        let path = dir.join(file_name(&l, "txt"));
         std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        let agency = crate::agency::get(conn, &l.agency_key)?;
+        let agency = foiatrack::store::agency::get(conn, &l.agency_key)?;
         let how = agency.portal_url.map(|u| format!("portal {u}")).unwrap_or_else(|| "by mail".into());
         println!("  {code}  {}  ({how})  {}", agency.name, path.display());
     }
@@ -162,7 +163,7 @@ pub fn write_paper(
 pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
     if let Some(code) = a.resolve {
-        let p = mail::resolve(&mut conn, &code, a.was_sent, ctx.today)?;
+        let p = send::resolve(&mut conn, &code, a.was_sent, ctx.today)?;
         if a.was_sent {
             println!("Settled {}: recorded as sent on {} ({})", p.tracking_code, p.created_on, opt(&p.message_id));
         } else {
@@ -170,7 +171,7 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let plan = mail::plan(&conn, &a.codes, a.campaign.as_deref())?;
+    let plan = foiatrack::views::send::plan(&conn, &a.codes, a.campaign.as_deref())?;
     for (code, why) in &plan.skipped {
         println!("skipped {code}: {why}");
     }
@@ -186,7 +187,7 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
         let mut files = FileMailer::new(dir.clone())?;
         for code in &by_email {
             let l = letter::letter(&conn, code, LetterKind::Request, ctx.today)?;
-            let msg = mail::message(&l, &sender, &format!("<dry-run.{}@{}>", code, sender.from.email.domain()))?;
+            let msg = send::message(&l, &sender, &format!("<dry-run.{}@{}>", code, sender.from.email.domain()))?;
             files.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
         }
         println!("Dry run: wrote {} message(s) to {}; nothing was sent or recorded", by_email.len(), dir.display());
@@ -223,7 +224,7 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report_unsettled(unsettled: &[mail::Pending]) {
+fn report_unsettled(unsettled: &[foiatrack::store::outbox::Pending]) {
     if unsettled.is_empty() {
         return;
     }
@@ -247,7 +248,7 @@ fn report_unsettled(unsettled: &[mail::Pending]) {
 /// `foiatrack outbox`: queued, sending, failed and sent messages.
 pub fn outbox(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
-    let rows = mail::outbox(&conn, campaign.as_deref())?;
+    let rows = foiatrack::store::outbox::outbox(&conn, campaign.as_deref())?;
     print_list(
         format,
         &rows,

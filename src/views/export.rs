@@ -5,9 +5,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use rusqlite::{Connection, types::ValueRef};
 use serde_json::{Map, Value};
 
-use crate::deadline::business_days_between;
-use crate::request::Calendars;
-use crate::status::Status;
+use crate::core::deadline::business_days_between;
+use crate::projection::Calendars;
+use crate::core::status::Status;
 use crate::{Error, Result};
 
 /// A flat table: column names and rows of JSON values (numbers stay numbers).
@@ -51,14 +51,14 @@ fn cents_to_decimal(t: &mut Table, column: &str) {
     if let Some(i) = t.columns.iter().position(|c| c == column) {
         for r in &mut t.rows {
             if let Some(c) = r[i].as_i64() {
-                r[i] = Value::from(crate::money::decimal(c));
+                r[i] = Value::from(crate::core::money::decimal(c));
             }
         }
     }
 }
 
 fn campaign_id(conn: &Connection, campaign: Option<&str>) -> Result<Option<i64>> {
-    Ok(campaign.map(|c| crate::campaign::get(conn, c)).transpose()?.map(|c| c.id))
+    Ok(campaign.map(|c| crate::store::campaign::get(conn, c)).transpose()?.map(|c| c.id))
 }
 
 /// What can be exported.
@@ -169,9 +169,9 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
 /// come from tracking codes and the stamp from `today`.
 pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<String> {
     use icalendar::{Calendar, Component, EventLike};
-    let requests = crate::request::list(
+    let requests = crate::views::request::list(
         conn,
-        &crate::request::Filter { campaign: campaign.map(String::from), ..Default::default() },
+        &crate::views::request::Filter { campaign: campaign.map(String::from), ..Default::default() },
         today,
     )?;
     let stamp = Utc.from_utc_datetime(&today.and_hms_opt(0, 0, 0).expect("midnight exists"));

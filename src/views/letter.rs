@@ -9,12 +9,13 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::deadline;
-use crate::request::{self, Calendars, Request};
-use crate::status::Status;
+use crate::core::deadline;
+use crate::core::letter::{Letter, LetterKind, long_date};
+use crate::core::status::Status;
+use crate::projection::Calendars;
+use crate::store::request::{self, Request};
 use crate::{Error, Result};
 
-crate::string_enum!(LetterKind { Request = "request", Followup = "followup", Appeal = "appeal" });
 
 /// Everything a letter can say, already formatted for print.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,17 +51,6 @@ pub struct LetterContext {
     pub subject: String,
 }
 
-/// A rendered letter.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Letter {
-    pub kind: LetterKind,
-    pub tracking_code: String,
-    pub agency_key: String,
-    pub to: Option<String>,
-    pub subject: String,
-    pub body: String,
-}
-
 macro_rules! letter_template {
     ($name:ident, $path:literal) => {
         #[derive(Template)]
@@ -79,11 +69,6 @@ macro_rules! letter_template {
 letter_template!(RequestLetter, "request.txt");
 letter_template!(FollowupLetter, "followup.txt");
 letter_template!(AppealLetter, "appeal.txt");
-
-/// "March 2, 2026": how dates read in a letter.
-pub fn long_date(d: NaiveDate) -> String {
-    d.format("%B %-d, %Y").to_string()
-}
 
 fn ordinal(n: u32) -> &'static str {
     match n {
@@ -110,13 +95,13 @@ fn capitalize(s: &str) -> String {
 
 /// Builds the context for one kind of letter on one request, as of `today`.
 pub fn context(conn: &Connection, req: &Request, kind: LetterKind, today: NaiveDate) -> Result<LetterContext> {
-    let agency = crate::agency::get(conn, &req.agency_key)?;
-    let law = crate::law::get(conn, &req.state)?;
-    let campaign = crate::campaign::get(conn, &req.campaign)?;
-    let requester = crate::config::requester(conn)?;
-    let period = request::period(conn, req)?;
+    let agency = crate::store::agency::get(conn, &req.agency_key)?;
+    let law = crate::store::law::get(conn, &req.state)?;
+    let campaign = crate::store::campaign::get(conn, &req.campaign)?;
+    let requester = crate::store::config::requester(conn)?;
+    let period = crate::projection::period(conn, req)?;
     let mut cals = Calendars::default();
-    let timeline = request::timeline(conn, req, &mut cals, false)?;
+    let timeline = crate::projection::timeline(conn, req, &mut cals, false)?;
     let cal = cals.get(conn, &req.state)?;
 
     if kind != LetterKind::Request && timeline.sent_on.is_none() {
@@ -185,7 +170,7 @@ pub fn context(conn: &Connection, req: &Request, kind: LetterKind, today: NaiveD
         records: campaign.records.clone(),
         records_period,
         fee_waiver: campaign.fee_waiver.clone(),
-        fee_limit: campaign.fee_limit_cents.map(crate::money::format_cents),
+        fee_limit: campaign.fee_limit_cents.map(crate::core::money::format_cents),
         signature,
         sent_on: long_date(sent),
         due_on: timeline.due_on.filter(|_| period.days.is_some()).map(long_date),
@@ -262,10 +247,3 @@ pub fn letter(conn: &Connection, code: &str, kind: LetterKind, today: NaiveDate)
     render(&context(conn, &req, kind, today)?)
 }
 
-/// A safe file name from a tracking code and agency key: only letters, digits and '-'.
-pub fn file_name(letter: &Letter, extension: &str) -> String {
-    let clean = |s: &str| -> String {
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect()
-    };
-    format!("{}-{}-{}.{extension}", clean(&letter.tracking_code), clean(&letter.agency_key), letter.kind)
-}

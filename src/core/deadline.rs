@@ -5,9 +5,9 @@
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
-use crate::holiday::Calendar;
-use crate::law::DayType;
-use crate::status::{self, EventKind, Refused, Status};
+use crate::core::calendar::Calendar;
+use crate::core::daytype::DayType;
+use crate::core::status::{self, EventKind, Refused, Status};
 
 /// A response period: N business or calendar days, or none set by statute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -330,7 +330,7 @@ pub fn replay(events: &[EventFact], rules: &Rules<'_>, explain: bool) -> Result<
                 let remaining = t.due_on.map_or(0, |due| business_days_between(cal, e.on, due).max(0));
                 let reason = if e.kind == EventKind::Fee {
                     match e.amount_cents {
-                        Some(c) => format!("fee of {} requested", crate::money::format_cents(c)),
+                        Some(c) => format!("fee of {} requested", crate::core::money::format_cents(c)),
                         None => "fee requested".into(),
                     }
                 } else {

@@ -12,12 +12,14 @@ use chrono::NaiveDate;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::letter::{self, Letter, LetterKind};
-use crate::request::{self, NewEvent, Via};
-use crate::status::{EventKind, Status};
+use crate::core::letter::{Letter, LetterKind};
+use crate::ops::request::log_in;
+use crate::store::outbox::{Pending, pending};
+use crate::store::request::{self, NewEvent, Via};
+use crate::core::status::{EventKind, Status};
 use crate::{Error, Result};
 
 /// Who the mail comes from, and where replies should go.
@@ -182,17 +184,17 @@ fn event_for(kind: LetterKind) -> EventKind {
 /// status, already sent) are returned as `Err`; a delivery failure is an `Outcome` with an error.
 pub fn send(
     conn: &mut Connection,
-    code: &str,
-    kind: LetterKind,
+    letter: &Letter,
     mailer: &mut dyn Mailer,
     sender: &Sender,
     today: NaiveDate,
 ) -> Result<Outcome> {
-    let req = request::find(conn, code)?;
+    let kind = letter.kind;
+    let req = request::find(conn, &letter.tracking_code)?;
     let allowed = match kind {
         LetterKind::Request => req.status == Status::Draft,
         LetterKind::Followup => req.status.can_be_overdue() || req.status.is_waiting_on_us(),
-        LetterKind::Appeal => crate::status::next(req.status, EventKind::Appealed, None).is_ok(),
+        LetterKind::Appeal => crate::core::status::next(req.status, EventKind::Appealed, None).is_ok(),
     };
     if !allowed {
         return Err(Error::invalid(format!(
@@ -206,14 +208,13 @@ pub fn send(
             p.tracking_code, p.letter, p.created_on, p.tracking_code
         )));
     }
-    let letter = letter::letter(conn, code, kind, today)?;
     let message_id = new_message_id(&req.tracking_code, sender);
-    let msg = message(&letter, sender, &message_id)?;
+    let msg = message(letter, sender, &message_id)?;
     let to = letter.to.clone().unwrap_or_default();
 
     // Step 1: committed as 'sending' before the server is contacted.
     let comm_id = {
-        let tx = conn.transaction()?;
+        let tx = super::begin(conn)?;
         tx.execute(
             "INSERT INTO communications (request_id, direction, letter, channel, state, message_id, from_addr,
                                          to_addr, subject, body, created_on)
@@ -245,7 +246,7 @@ pub fn send(
     let delivered = mailer.deliver(&req.tracking_code, &msg);
 
     // Step 3: record what the server said.
-    let tx = conn.transaction()?;
+    let tx = super::begin(conn)?;
     let error = match delivered {
         Ok(()) => {
             tx.execute(
@@ -258,7 +259,7 @@ pub fn send(
                 "{} to {to}, Message-ID {message_id}",
                 if mailer.channel() == "file" { "written as .eml" } else { "emailed" }
             ));
-            request::log_in(&tx, &req.tracking_code, &e, today)?;
+            log_in(&tx, &req.tracking_code, &e, today)?;
             None
         }
         Err(answer) => {
@@ -273,38 +274,6 @@ pub fn send(
     Ok(Outcome { tracking_code: req.tracking_code, to, message_id, letter: kind, error })
 }
 
-/// A message left in 'sending': the process stopped between starting and finishing the send.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Pending {
-    pub communication_id: i64,
-    pub tracking_code: String,
-    pub letter: LetterKind,
-    pub to: Option<String>,
-    pub message_id: Option<String>,
-    pub created_on: NaiveDate,
-}
-
-pub fn pending(conn: &Connection) -> Result<Vec<Pending>> {
-    let mut stmt = conn.prepare(
-        "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on
-         FROM communications c JOIN requests r ON r.id = c.request_id
-         WHERE c.state = 'sending' ORDER BY r.tracking_code, c.id",
-    )?;
-    let v = stmt
-        .query_map([], |r| {
-            Ok(Pending {
-                communication_id: r.get(0)?,
-                tracking_code: r.get(1)?,
-                letter: r.get(2)?,
-                to: r.get(3)?,
-                message_id: r.get(4)?,
-                created_on: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(v)
-}
-
 /// Settles a message left in 'sending': it went out (log it as sent on the day it was sent) or
 /// it did not (mark it abandoned, so it can be sent again).
 pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDate) -> Result<Pending> {
@@ -313,7 +282,7 @@ pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDa
         .into_iter()
         .find(|p| p.tracking_code == req.tracking_code)
         .ok_or_else(|| Error::invalid(format!("{}: no message is waiting to be settled", req.tracking_code)))?;
-    let tx = conn.transaction()?;
+    let tx = super::begin(conn)?;
     if was_sent {
         tx.execute(
             "UPDATE communications SET state = 'sent', sent_on = created_on WHERE id = ?1",
@@ -326,7 +295,7 @@ pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDa
             p.to.clone().unwrap_or_default(),
             p.message_id.clone().unwrap_or_default()
         ));
-        request::log_in(&tx, &req.tracking_code, &e, today)?;
+        log_in(&tx, &req.tracking_code, &e, today)?;
     } else {
         tx.execute(
             "UPDATE communications SET state = 'abandoned', error = ?2 WHERE id = ?1",
@@ -337,189 +306,10 @@ pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDa
     Ok(p)
 }
 
-/// One row of the outbox: a draft waiting to go, or an outbound message in any state.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct OutboxRow {
-    pub tracking_code: String,
-    pub agency_name: String,
-    pub letter: String,
-    pub state: String,
-    pub channel: String,
-    pub to: Option<String>,
-    pub created_on: Option<NaiveDate>,
-    pub sent_on: Option<NaiveDate>,
-    pub attempts: i64,
-    pub error: Option<String>,
-    pub message_id: Option<String>,
-}
-
-/// Queued drafts (agencies with email, not yet sent), then messages by state and code.
-pub fn outbox(conn: &Connection, campaign: Option<&str>) -> Result<Vec<OutboxRow>> {
-    let campaign_id = campaign.map(|c| crate::campaign::get(conn, c)).transpose()?.map(|c| c.id);
-    let mut rows = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT r.tracking_code, a.name, a.email FROM requests r JOIN agencies a ON a.id = r.agency_id
-         WHERE r.status = 'draft' AND a.email IS NOT NULL AND (?1 IS NULL OR r.campaign_id = ?1)
-           AND NOT EXISTS (SELECT 1 FROM communications c WHERE c.request_id = r.id AND c.state = 'sending')
-         ORDER BY r.tracking_code",
-    )?;
-    for row in stmt.query_map([campaign_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)))? {
-        let (code, name, to) = row?;
-        rows.push(OutboxRow {
-            tracking_code: code,
-            agency_name: name,
-            letter: "request".into(),
-            state: "queued".into(),
-            channel: "email".into(),
-            to,
-            created_on: None,
-            sent_on: None,
-            attempts: 0,
-            error: None,
-            message_id: None,
-        });
-    }
-    let mut stmt = conn.prepare(
-        "SELECT r.tracking_code, a.name, c.letter, c.state, c.channel, c.to_addr, c.created_on, c.sent_on, c.attempts,
-                c.error, c.message_id
-         FROM communications c JOIN requests r ON r.id = c.request_id JOIN agencies a ON a.id = r.agency_id
-         WHERE c.direction = 'outbound' AND (?1 IS NULL OR r.campaign_id = ?1)
-         ORDER BY CASE c.state WHEN 'sending' THEN 0 WHEN 'failed' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END,
-                  r.tracking_code, c.id",
-    )?;
-    for row in stmt.query_map([campaign_id], |r| {
-        Ok(OutboxRow {
-            tracking_code: r.get(0)?,
-            agency_name: r.get(1)?,
-            letter: r.get(2)?,
-            state: r.get(3)?,
-            channel: r.get(4)?,
-            to: r.get(5)?,
-            created_on: r.get(6)?,
-            sent_on: r.get(7)?,
-            attempts: r.get(8)?,
-            error: r.get(9)?,
-            message_id: r.get(10)?,
-        })
-    })? {
-        rows.push(row?);
-    }
-    Ok(rows)
-}
-
-/// The draft requests a send would pick, split by how they can go.
-#[derive(Debug, Clone, Default)]
-pub struct Plan {
-    /// Drafts whose agency has an email.
-    pub by_email: Vec<String>,
-    /// Drafts whose agency has no email: to send by mail or portal.
-    pub by_hand: Vec<String>,
-    /// Named requests that are not drafts, with why they are skipped.
-    pub skipped: Vec<(String, String)>,
-    /// Messages left in 'sending' by an earlier run.
-    pub unsettled: Vec<Pending>,
-}
-
-/// Which requests `send` would send: the named codes, or a campaign's drafts.
-pub fn plan(conn: &Connection, codes: &[String], campaign: Option<&str>) -> Result<Plan> {
-    let unsettled = pending(conn)?;
-    let stuck: Vec<&str> = unsettled.iter().map(|p| p.tracking_code.as_str()).collect();
-    let mut plan = Plan::default();
-    let requests: Vec<request::Request> = if codes.is_empty() {
-        let slug = campaign.ok_or_else(|| Error::invalid("name tracking codes or --campaign SLUG"))?;
-        let c = crate::campaign::get(conn, slug)?;
-        let mut stmt =
-            conn.prepare("SELECT tracking_code FROM requests WHERE campaign_id = ?1 AND status = 'draft'")?;
-        let codes = stmt.query_map([c.id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        codes.iter().map(|code| request::find(conn, code)).collect::<Result<Vec<_>>>()?
-    } else {
-        codes.iter().map(|c| request::find(conn, c)).collect::<Result<Vec<_>>>()?
-    };
-    let mut requests = requests;
-    requests.sort_by(|a, b| a.tracking_code.cmp(&b.tracking_code));
-    for r in requests {
-        if r.status != Status::Draft {
-            plan.skipped.push((r.tracking_code.clone(), format!("already {}", r.status)));
-        } else if stuck.contains(&r.tracking_code.as_str()) {
-            // Reported in `unsettled`; never re-sent silently.
-        } else if r.agency_email.is_some() {
-            plan.by_email.push(r.tracking_code);
-        } else {
-            plan.by_hand.push(r.tracking_code);
-        }
-    }
-    plan.unsettled = unsettled;
-    Ok(plan)
-}
-
-/// Requests that need chasing on `today`, for `followup`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Chase {
-    pub tracking_code: String,
-    pub agency_name: String,
-    pub agency_email: Option<String>,
-    pub state: String,
-    pub status: Status,
-    pub sent_on: Option<NaiveDate>,
-    pub due_on: Option<NaiveDate>,
-    pub followup_on: Option<NaiveDate>,
-    pub overdue_days: Option<i64>,
-    /// Which follow-up this would be (1 = first).
-    pub followup_number: u32,
-    /// Enough follow-ups went unanswered: appeal where the law provides one.
-    pub ready_to_appeal: bool,
-    pub appeal: crate::law::Appeal,
-}
-
-/// Open requests past their follow-up date (overdue, or past the campaign's interval where the
-/// law sets no period), not waiting on us, not before an agency's own estimate, and not chased
-/// already today.
-pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<Vec<Chase>> {
-    let threshold = crate::config::number(conn, "policy.followups_before_appeal")?;
-    let list =
-        request::list(conn, &request::Filter { campaign: campaign.map(String::from), ..Default::default() }, today)?;
-    let mut out = Vec::new();
-    for l in list {
-        let r = &l.request;
-        if !r.status.can_be_overdue() || r.followup_on.is_none_or(|f| f > today) {
-            continue;
-        }
-        let chased_today: bool = conn
-            .query_row(
-                "SELECT 1 FROM communications WHERE request_id = ?1 AND letter = 'followup' AND created_on = ?2
-                   AND state IN ('sending', 'sent')",
-                params![r.id, today],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if chased_today {
-            continue;
-        }
-        let law = crate::law::get(conn, &r.state)?;
-        out.push(Chase {
-            tracking_code: r.tracking_code.clone(),
-            agency_name: r.agency_name.clone(),
-            agency_email: r.agency_email.clone(),
-            state: r.state.clone(),
-            status: r.status,
-            sent_on: r.sent_on,
-            due_on: r.due_on,
-            followup_on: r.followup_on,
-            overdue_days: l.overdue_days,
-            followup_number: r.followups + 1,
-            ready_to_appeal: r.followups >= threshold && r.status != Status::Appealing,
-            appeal: law.appeal(),
-        });
-    }
-    out.sort_by(|a, b| b.overdue_days.cmp(&a.overdue_days).then(a.tracking_code.cmp(&b.tracking_code)));
-    Ok(out)
-}
-
 /// Records a follow-up letter written to a file for posting, as a communication and an event.
 pub fn record_paper(conn: &mut Connection, letter: &Letter, path: &str, today: NaiveDate) -> Result<()> {
     let req = request::find(conn, &letter.tracking_code)?;
-    let tx = conn.transaction()?;
+    let tx = super::begin(conn)?;
     tx.execute(
         "INSERT INTO communications (request_id, direction, letter, channel, state, to_addr, subject, body,
                                      created_on, sent_on)
@@ -529,7 +319,8 @@ pub fn record_paper(conn: &mut Connection, letter: &Letter, path: &str, today: N
     let mut e = NewEvent::new(event_for(letter.kind), today);
     e.via = Some(Via::Mail);
     e.note = Some(format!("written to {path} for posting"));
-    request::log_in(&tx, &req.tracking_code, &e, today)?;
+    log_in(&tx, &req.tracking_code, &e, today)?;
     tx.commit()?;
     Ok(())
 }
+

@@ -5,11 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::error::RowProblem;
-use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -235,125 +232,6 @@ impl Calendar {
     }
 }
 
-/// Loads one jurisdiction's calendar.
-pub fn calendar(conn: &Connection, state: &str) -> Result<Calendar> {
-    let mut stmt = conn.prepare("SELECT date, change, name FROM holiday_changes WHERE state = ?1")?;
-    let mut added = BTreeMap::new();
-    let mut removed = BTreeSet::new();
-    let rows =
-        stmt.query_map([state], |r| Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    for row in rows {
-        let (date, change, name) = row?;
-        if change == "added" {
-            added.insert(date, name);
-        } else {
-            removed.insert(date);
-        }
-    }
-    Ok(Calendar::with_changes(state, added, removed))
-}
-
-/// Adds a holiday for one jurisdiction (or renames one it already has).
-pub fn add(conn: &Connection, state: &str, date: NaiveDate, name: &str) -> Result<()> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::invalid("a holiday needs a name"));
-    }
-    conn.execute(
-        "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'added', ?3)
-         ON CONFLICT (state, date) DO UPDATE SET change = 'added', name = excluded.name",
-        params![state, date, name],
-    )?;
-    crate::request::refresh(conn, Some(state))?;
-    Ok(())
-}
-
-/// Removes a holiday from one jurisdiction's calendar: drops an added day, or records that a
-/// federal day is not observed there. Returns the removed holiday's name.
-pub fn remove(conn: &Connection, state: &str, date: NaiveDate) -> Result<String> {
-    let cal = calendar(conn, state)?;
-    let Some(name) = cal.holiday_name(date) else {
-        return Err(Error::invalid(format!("{date} is not a holiday in {state}")));
-    };
-    let is_federal = federal(date.year()).iter().any(|(d, _)| *d == date);
-    if is_federal {
-        conn.execute(
-            "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'removed', ?3)
-             ON CONFLICT (state, date) DO UPDATE SET change = 'removed', name = excluded.name",
-            params![state, date, name],
-        )?;
-    } else {
-        conn.execute("DELETE FROM holiday_changes WHERE state = ?1 AND date = ?2", params![state, date])?;
-    }
-    crate::request::refresh(conn, Some(state))?;
-    Ok(name)
-}
-
-/// A row of a holiday calendar file (`state,date,name`).
-#[derive(Debug, Clone)]
-pub struct HolidayRow {
-    pub state: String,
-    pub date: NaiveDate,
-    pub name: String,
-}
-
-/// Reads and checks a whole holiday file; any bad row fails it with every problem listed.
-pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<HolidayRow>> {
-    let data = crate::ingest::crlf_to_lf(data);
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data.as_slice());
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}: cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect::<Vec<_>>();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(si), Some(di), Some(ni)) = (col("state"), col("date"), col("name")) else {
-        return Err(Error::invalid(format!("{file}: the header must have the columns state, date, name")));
-    };
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::unreadable(file, &e));
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
-        let problem = |column: &str, value: String, message: String| RowProblem {
-            file: file.into(),
-            line,
-            column: Some(column.into()),
-            value: Some(value),
-            message,
-        };
-        let state = match crate::law::code(conn, &get(si)) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                problems.push(problem("state", get(si), e.to_string()));
-                None
-            }
-        };
-        let date = match NaiveDate::parse_from_str(&get(di), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                problems.push(problem("date", get(di), "not a date in the form YYYY-MM-DD".into()));
-                None
-            }
-        };
-        if get(ni).is_empty() {
-            problems.push(problem("name", get(ni), "a holiday needs a name".into()));
-        }
-        if let (Some(state), Some(date)) = (state, date) {
-            rows.push(HolidayRow { state, date, name: get(ni) });
-        }
-    }
-    if problems.is_empty() { Ok(rows) } else { Err(Error::Import { file: file.into(), problems }) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,3 +303,4 @@ mod tests {
         assert!(!cal.is_holiday(ymd(2300, 12, 26)));
     }
 }
+

@@ -1,69 +1,15 @@
 //! Records laws: one per jurisdiction, built in from researched data, correctable by the user.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
+use crate::core::dates::check_days;
+use crate::core::daytype::DayType;
 use crate::{Error, Result};
 
 /// The researched facts (see `source` of each row). Copied from shared/data/state_laws.csv.
-const BUILTIN_CSV: &str = include_str!("../data/laws.csv");
-
-/// How a law counts its response period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DayType {
-    /// Weekdays that are not holidays of the jurisdiction.
-    Business,
-    /// Every day; a due date on a weekend or holiday rolls to the next business day.
-    Calendar,
-    /// The statute sets no number of days ("promptly").
-    None,
-}
-
-impl DayType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DayType::Business => "business",
-            DayType::Calendar => "calendar",
-            DayType::None => "none",
-        }
-    }
-}
-
-impl fmt::Display for DayType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DayType {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "business" | "business days" | "working" => Ok(DayType::Business),
-            "calendar" | "calendar days" => Ok(DayType::Calendar),
-            "none" | "" => Ok(DayType::None),
-            other => Err(Error::invalid(format!("unknown day type '{other}'; use business, calendar or none"))),
-        }
-    }
-}
-
-impl rusqlite::types::FromSql for DayType {
-    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let s = v.as_str()?;
-        s.parse().map_err(|e: Error| rusqlite::types::FromSqlError::Other(e.to_string().into()))
-    }
-}
-
-impl rusqlite::ToSql for DayType {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
-    }
-}
+const BUILTIN_CSV: &str = include_str!("../../data/laws.csv");
 
 /// A jurisdiction's records law as in force for this database (built-in values with the
 /// user's corrections applied).
@@ -154,20 +100,17 @@ struct BuiltinRow {
     source: String,
 }
 
-/// Loads (or reloads) the built-in laws. Corrections in `law_overrides` are untouched; when a
-/// newer foiatrack ships changed facts, the requests' dates are recomputed.
-pub fn load_builtin(conn: &Connection) -> Result<usize> {
-    let fingerprint = "SELECT group_concat(code || response_days || day_type, ',') FROM laws";
-    let before: Option<String> = conn.query_row(fingerprint, [], |r| r.get(0))?;
-    let n = load_builtin_rows(conn)?;
-    let after: Option<String> = conn.query_row(fingerprint, [], |r| r.get(0))?;
-    if before.is_some() && before != after {
-        crate::request::refresh(conn, None)?;
-    }
-    Ok(n)
+/// A fingerprint of every law's period, to tell whether reloading the built-in data moved any.
+pub fn periods_fingerprint(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn.query_row(
+        "SELECT group_concat(code || ':' || COALESCE(response_days, '') || day_type, ',') FROM laws",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
-fn load_builtin_rows(conn: &Connection) -> Result<usize> {
+/// Loads (or reloads) the built-in laws. Corrections in `law_overrides` are untouched.
+pub fn load_builtin_rows(conn: &Transaction<'_>) -> Result<usize> {
     let mut rdr = csv::Reader::from_reader(BUILTIN_CSV.as_bytes());
     let mut stmt = conn.prepare(
         "INSERT INTO laws (code, law_name, short_name, citation, response_days, day_type,
@@ -280,7 +223,7 @@ pub fn get(conn: &Connection, code: &str) -> Result<Law> {
 }
 
 /// Records a correction; fields not given keep any earlier correction.
-pub fn set_override(conn: &Connection, code: &str, change: &LawChange, today: NaiveDate) -> Result<Law> {
+pub fn set_override(conn: &Transaction<'_>, code: &str, change: &LawChange, today: NaiveDate) -> Result<Law> {
     let before = get(conn, code)?;
     let day_type = change.day_type.unwrap_or(before.day_type);
     let days = match day_type {
@@ -295,10 +238,11 @@ pub fn set_override(conn: &Connection, code: &str, change: &LawChange, today: Na
     if day_type != DayType::None && days.is_none() {
         return Err(Error::invalid(format!("a {day_type}-day law needs a number of days: add --days N")));
     }
-    for v in [change.response_days, change.extension_days].into_iter().flatten() {
-        if v == 0 {
-            return Err(Error::invalid("days must be at least 1"));
-        }
+    if let Some(v) = change.response_days {
+        check_days("--days", v).map_err(Error::Invalid)?;
+    }
+    if let Some(v) = change.extension_days {
+        check_days("--extension-days", v).map_err(Error::Invalid)?;
     }
     conn.execute(
         "INSERT INTO law_overrides (code, law_name, citation, response_days, day_type, extension_days, note, set_on)
@@ -322,17 +266,16 @@ pub fn set_override(conn: &Connection, code: &str, change: &LawChange, today: Na
             today
         ],
     )?;
-    crate::request::refresh(conn, Some(&before.code))?;
     get(conn, code)
 }
 
 /// Drops the user's correction, back to the built-in values.
-pub fn reset_override(conn: &Connection, code: &str) -> Result<Law> {
+pub fn reset_override(conn: &Transaction<'_>, code: &str) -> Result<Law> {
     let law = get(conn, code)?;
     if law.correction.is_none() {
         return Err(Error::invalid(format!("{} has no correction to reset", law.code)));
     }
     conn.execute("DELETE FROM law_overrides WHERE code = ?1", [&law.code])?;
-    crate::request::refresh(conn, Some(&law.code))?;
     get(conn, &law.code)
 }
+

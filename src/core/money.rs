@@ -2,6 +2,27 @@
 
 use crate::{Error, Result};
 
+/// The largest amount foiatrack accepts, in cents: $10,000,000,000.00. No single purchase or
+/// reported annual total from one agency comes near it, and a sum of a million such amounts
+/// still fits in an `i64`; anything larger is a typo or a hostile file, refused with its row.
+pub const MAX_AMOUNT_CENTS: i64 = 1_000_000_000_000;
+
+/// Checks an amount against `MAX_AMOUNT_CENTS` (either sign); the error is one sentence.
+pub fn check_amount(cents: i64) -> std::result::Result<i64, String> {
+    if cents.unsigned_abs() > MAX_AMOUNT_CENTS as u64 {
+        Err(format!("{} is more than foiatrack accepts for one amount ({})", format_cents(cents), format_cents(MAX_AMOUNT_CENTS)))
+    } else {
+        Ok(cents)
+    }
+}
+
+/// Adds amounts, refusing overflow instead of wrapping into a wrong (negative) total.
+pub fn checked_sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64> {
+    amounts.into_iter().try_fold(0i64, |acc, c| {
+        acc.checked_add(c).ok_or_else(|| Error::invalid("the amounts add up to more than foiatrack can count"))
+    })
+}
+
 /// Parses "25", "25.5", "$1,234.56", "-12.00" and "(12.00)" (accounting negative) into cents.
 /// Refuses more than two decimal places rather than rounding someone's money.
 pub fn parse_cents(input: &str) -> Result<i64> {
@@ -15,10 +36,12 @@ pub fn parse_cents(input: &str) -> Result<i64> {
     let mut s = s.trim();
     // One minus sign, before or after the currency sign; never two, never with parentheses.
     let mut minus = 0;
+    let mut plus = false;
     if let Some(rest) = s.strip_prefix('-') {
         minus += 1;
         s = rest.trim_start();
     } else if let Some(rest) = s.strip_prefix('+') {
+        plus = true;
         s = rest.trim_start();
     }
     if let Some(rest) = s.strip_prefix('$') {
@@ -28,7 +51,7 @@ pub fn parse_cents(input: &str) -> Result<i64> {
         minus += 1;
         s = rest;
     }
-    if minus > 1 || (minus == 1 && negative) {
+    if minus > 1 || (minus == 1 && (negative || plus)) {
         return Err(bad());
     }
     negative |= minus == 1;
@@ -62,7 +85,8 @@ pub fn parse_cents(input: &str) -> Result<i64> {
         _ => frac.parse().map_err(|_| bad())?,
     };
     let total = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(bad)?;
-    Ok(if negative { -total } else { total })
+    let total = if negative { -total } else { total };
+    check_amount(total).map_err(Error::Invalid)
 }
 
 /// Formats cents as "$1,234.56" (negative as "-$12.00").

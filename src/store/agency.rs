@@ -1,14 +1,12 @@
 //! Agencies: the public bodies a campaign writes to, imported from a spreadsheet.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
-use crate::error::RowProblem;
-use crate::law::DayType;
+use crate::core::daytype::DayType;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -141,7 +139,7 @@ pub fn valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';' || c == '<' || c == '>')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';' || c == '<' || c == '>' || c == '"')
 }
 
 fn blank_to_none(s: Option<&str>) -> Option<String> {
@@ -167,10 +165,10 @@ pub struct AgencyInput {
 }
 
 /// A field-level problem: (column, value, message).
-type FieldProblem = (&'static str, String, String);
+pub type FieldProblem = (&'static str, String, String);
 
 /// Checks a full agency from input; every problem is returned, not just the first.
-fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::Result<Agency, Vec<FieldProblem>>> {
+pub fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::Result<Agency, Vec<FieldProblem>>> {
     let mut problems: Vec<FieldProblem> = Vec::new();
     let name = blank_to_none(input.name.as_deref());
     if name.is_none() {
@@ -181,7 +179,7 @@ fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::Resul
         problems.push(("state", state_raw.clone(), "an agency needs a state".into()));
         None
     } else {
-        match crate::law::code(conn, &state_raw) {
+        match crate::store::law::code(conn, &state_raw) {
             Ok(s) => Some(s),
             Err(_) => {
                 problems.push(("state", state_raw.clone(), "unknown state; use a two-letter code such as CO".into()));
@@ -277,6 +275,11 @@ fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::Resul
     }))
 }
 
+/// The row id of an agency, for scoping a recompute to its requests.
+pub fn id(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT id FROM agencies WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
 pub fn get(conn: &Connection, key: &str) -> Result<Agency> {
     let key = key.trim().to_ascii_lowercase();
     conn.query_row(&format!("SELECT {COLUMNS} FROM agencies WHERE key = ?1"), [&key], from_row)
@@ -301,14 +304,16 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Agency>> {
         .collect())
 }
 
+/// What saving an agency did.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-enum Saved {
+pub enum Saved {
     Added,
     Updated,
     Unchanged,
 }
 
-fn save(conn: &Connection, a: &Agency) -> Result<Saved> {
+/// Inserts or updates an agency by key.
+pub fn save(conn: &Transaction<'_>, a: &Agency) -> Result<Saved> {
     let existing =
         conn.query_row(&format!("SELECT {COLUMNS} FROM agencies WHERE key = ?1"), [&a.key], from_row).optional()?;
     let saved = match existing {
@@ -344,222 +349,6 @@ fn save(conn: &Connection, a: &Agency) -> Result<Saved> {
     Ok(saved)
 }
 
-/// Adds one agency; refuses a key that exists.
-pub fn add(conn: &Connection, input: &AgencyInput) -> Result<Agency> {
-    let agency = validate(conn, input)?.map_err(|p| field_error(&p))?;
-    if conn.query_row("SELECT 1 FROM agencies WHERE key = ?1", [&agency.key], |_| Ok(())).optional()?.is_some() {
-        return Err(Error::invalid(format!(
-            "an agency with key '{}' exists; change it with `foiatrack agency edit {}`",
-            agency.key, agency.key
-        )));
-    }
-    save(conn, &agency)?;
-    Ok(agency)
-}
-
-/// Changes the fields given (an empty string clears an optional field); the key stays.
-pub fn edit(conn: &Connection, key: &str, change: &AgencyInput) -> Result<Agency> {
-    let current = get(conn, key)?;
-    let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
-    let merged = AgencyInput {
-        key: Some(current.key.clone()),
-        name: pick(&change.name, Some(current.name.clone())),
-        state: pick(&change.state, Some(current.state.clone())),
-        kind: pick(&change.kind, Some(current.kind.to_string())),
-        population: pick(&change.population, current.population.map(|p| p.to_string())),
-        email: pick(&change.email, current.email.clone()),
-        portal_url: pick(&change.portal_url, current.portal_url.clone()),
-        mailing_address: pick(&change.mailing_address, current.mailing_address.clone()),
-        phone: pick(&change.phone, current.phone.clone()),
-        contact_name: pick(&change.contact_name, current.contact_name.clone()),
-        notes: pick(&change.notes, current.notes.clone()),
-        response_days: pick(&change.response_days, current.response_days.map(|d| d.to_string())),
-        day_type: pick(&change.day_type, current.day_type.map(|d| d.to_string())),
-    };
-    let agency = validate(conn, &merged)?.map_err(|p| field_error(&p))?;
-    if save(conn, &agency)? == Saved::Updated {
-        crate::request::refresh(conn, Some(&current.state))?;
-        crate::request::refresh(conn, Some(&agency.state))?;
-    }
-    Ok(agency)
-}
-
-fn field_error(problems: &[FieldProblem]) -> Error {
-    let text = problems
-        .iter()
-        .map(
-            |(col, val, msg)| {
-                if val.is_empty() { format!("{col}: {msg}") } else { format!("{col}: {msg} (value: '{val}')") }
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("; ");
-    Error::invalid(text)
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportReport {
-    pub file: String,
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Rows left out under `--skip-invalid`, with why.
-    pub skipped: Vec<RowProblem>,
-    /// Header names foiatrack does not know; their values are ignored.
-    pub unknown_columns: Vec<String>,
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ImportOptions {
-    pub dry_run: bool,
-    pub skip_invalid: bool,
-}
-
-const KNOWN: [&str; 13] = [
-    "key",
-    "name",
-    "state",
-    "kind",
-    "population",
-    "email",
-    "portal_url",
-    "mailing_address",
-    "phone",
-    "contact_name",
-    "notes",
-    "response_days",
-    "day_type",
-];
-
-/// Imports an agency list. Atomic: with any bad row nothing is written (unless `skip_invalid`),
-/// and every bad row is named. Re-importing updates agencies by key.
-pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOptions) -> Result<ImportReport> {
-    let data = crate::ingest::crlf_to_lf(data);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data.as_slice());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}: cannot read the header row: {e}")))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace(' ', "_"))
-        .collect();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut unknown_columns = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        match KNOWN.iter().find(|k| **k == h) {
-            Some(k) => {
-                if index.insert(k, i).is_some() {
-                    return Err(Error::invalid(format!("{file}: the column '{h}' appears twice in the header")));
-                }
-            }
-            None if h.is_empty() => {}
-            None => unknown_columns.push(h.clone()),
-        }
-    }
-    for required in ["name", "state"] {
-        if !index.contains_key(required) {
-            return Err(Error::invalid(format!(
-                "{file}: the header has no '{required}' column (found: {})",
-                headers.join(", ")
-            )));
-        }
-    }
-
-    let mut good: Vec<(u64, Agency)> = Vec::new();
-    let mut problems: Vec<RowProblem> = Vec::new();
-    let mut first_line_of_key: HashMap<String, u64> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::unreadable(file, &e));
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        if rec.len() > headers.len() {
-            problems.push(RowProblem {
-                file: file.into(),
-                line,
-                column: None,
-                value: None,
-                message: format!("{} fields, but the header has {}", rec.len(), headers.len()),
-            });
-            continue;
-        }
-        let field = |name: &str| index.get(name).and_then(|i| rec.get(*i)).map(str::to_string);
-        let input = AgencyInput {
-            key: field("key"),
-            name: field("name"),
-            state: field("state"),
-            kind: field("kind"),
-            population: field("population"),
-            email: field("email"),
-            portal_url: field("portal_url"),
-            mailing_address: field("mailing_address"),
-            phone: field("phone"),
-            contact_name: field("contact_name"),
-            notes: field("notes"),
-            response_days: field("response_days"),
-            day_type: field("day_type"),
-        };
-        match validate(conn, &input)? {
-            Ok(agency) => {
-                if let Some(first) = first_line_of_key.get(&agency.key) {
-                    problems.push(RowProblem {
-                        file: file.into(),
-                        line,
-                        column: Some("key".into()),
-                        value: Some(agency.key.clone()),
-                        message: format!("duplicate key; line {first} has it already"),
-                    });
-                } else {
-                    first_line_of_key.insert(agency.key.clone(), line);
-                    good.push((line, agency));
-                }
-            }
-            Err(fields) => problems.extend(fields.into_iter().map(|(col, val, msg)| RowProblem {
-                file: file.into(),
-                line,
-                column: Some(col.into()),
-                value: if val.is_empty() { None } else { Some(val) },
-                message: msg,
-            })),
-        }
-    }
-    if !problems.is_empty() && !opts.skip_invalid {
-        return Err(Error::Import { file: file.into(), problems });
-    }
-
-    let mut report = ImportReport {
-        file: file.into(),
-        skipped: problems,
-        unknown_columns,
-        dry_run: opts.dry_run,
-        ..Default::default()
-    };
-    let tx = conn.transaction()?;
-    for (_, agency) in &good {
-        match save(&tx, agency)? {
-            Saved::Added => report.added += 1,
-            Saved::Updated => report.updated += 1,
-            Saved::Unchanged => report.unchanged += 1,
-        }
-    }
-    if report.updated > 0 {
-        crate::request::refresh(&tx, None)?;
-    }
-    if opts.dry_run {
-        tx.rollback()?;
-    } else {
-        tx.commit()?;
-    }
-    Ok(report)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,3 +376,4 @@ mod tests {
         assert!("town".parse::<Kind>().is_err());
     }
 }
+

@@ -1,85 +1,23 @@
 //! Campaigns: one records request sent to many agencies, and the draft requests it creates.
 
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::agency::{self, Kind};
+use crate::core::dates::MAX_PERIOD_DAYS;
+use crate::store::agency::{self, Kind};
+use crate::store::campaign::{Campaign, NewCampaign, default_prefix, get};
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Campaign {
-    #[serde(skip)]
-    pub id: i64,
-    pub slug: String,
-    pub title: String,
-    pub records: String,
-    pub period_start: Option<NaiveDate>,
-    pub period_end: Option<NaiveDate>,
-    pub code_prefix: String,
-    pub vendor_pattern: Option<String>,
-    pub fee_limit_cents: Option<i64>,
-    pub fee_waiver: Option<String>,
-    pub followup_every: u32,
-    pub created_on: NaiveDate,
+/// Creates a campaign; every setting is checked before anything is written.
+pub fn create(conn: &mut Connection, new: &NewCampaign, today: NaiveDate) -> Result<Campaign> {
+    let tx = super::begin(conn)?;
+    let c = create_in(&tx, new, today)?;
+    tx.commit()?;
+    Ok(c)
 }
 
-const COLUMNS: &str = "id, slug, title, records, period_start, period_end, code_prefix, vendor_pattern, \
-                       fee_limit_cents, fee_waiver, followup_every, created_on";
-
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Campaign> {
-    Ok(Campaign {
-        id: r.get(0)?,
-        slug: r.get(1)?,
-        title: r.get(2)?,
-        records: r.get(3)?,
-        period_start: r.get(4)?,
-        period_end: r.get(5)?,
-        code_prefix: r.get(6)?,
-        vendor_pattern: r.get(7)?,
-        fee_limit_cents: r.get(8)?,
-        fee_waiver: r.get(9)?,
-        followup_every: r.get(10)?,
-        created_on: r.get(11)?,
-    })
-}
-
-/// What a user gives to start a campaign.
-#[derive(Debug, Clone, Default)]
-pub struct NewCampaign {
-    pub slug: String,
-    pub title: String,
-    pub records: String,
-    pub period_start: Option<NaiveDate>,
-    pub period_end: Option<NaiveDate>,
-    pub code_prefix: Option<String>,
-    pub vendor_pattern: Option<String>,
-    pub fee_limit_cents: Option<i64>,
-    pub fee_waiver: Option<String>,
-    pub followup_every: Option<u32>,
-}
-
-/// "amazon-purchases-2016" -> "AP2016": initials, with numbers kept whole.
-pub fn default_prefix(slug: &str) -> String {
-    let words: Vec<&str> = slug.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    if let [word] = words.as_slice() {
-        let mut p = word.to_ascii_uppercase();
-        p.truncate(6);
-        return p;
-    }
-    let mut p = String::new();
-    for word in words {
-        if word.chars().all(|c| c.is_ascii_digit()) {
-            p.push_str(word);
-        } else {
-            p.push(word.chars().next().expect("non-empty word").to_ascii_uppercase());
-        }
-    }
-    p.truncate(10);
-    if p.is_empty() { "REQ".into() } else { p }
-}
-
-pub fn create(conn: &Connection, new: &NewCampaign, today: NaiveDate) -> Result<Campaign> {
+fn create_in(conn: &Connection, new: &NewCampaign, today: NaiveDate) -> Result<Campaign> {
     let slug = new.slug.trim().to_ascii_lowercase();
     if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
         return Err(Error::invalid(format!(
@@ -124,8 +62,15 @@ pub fn create(conn: &Connection, new: &NewCampaign, today: NaiveDate) -> Result<
         regex::Regex::new(p)
             .map_err(|e| Error::invalid(format!("--vendor-pattern is not a valid regular expression: {e}")))?;
     }
-    if new.followup_every == Some(0) {
-        return Err(Error::invalid("--followup-every must be at least 1 business day"));
+    if let Some(n) = new.followup_every
+        && !(1..=MAX_PERIOD_DAYS).contains(&n)
+    {
+        return Err(Error::invalid(format!(
+            "--followup-every {n} is out of range: give 1 to {MAX_PERIOD_DAYS} business days"
+        )));
+    }
+    if new.fee_limit_cents.is_some_and(|c| c < 0) {
+        return Err(Error::invalid("--fee-limit cannot be negative"));
     }
     conn.execute(
         "INSERT INTO campaigns (slug, title, records, period_start, period_end, code_prefix, vendor_pattern,
@@ -148,13 +93,6 @@ pub fn create(conn: &Connection, new: &NewCampaign, today: NaiveDate) -> Result<
     get(conn, &slug)
 }
 
-pub fn get(conn: &Connection, slug: &str) -> Result<Campaign> {
-    let slug = slug.trim().to_ascii_lowercase();
-    conn.query_row(&format!("SELECT {COLUMNS} FROM campaigns WHERE slug = ?1"), [&slug], from_row)
-        .optional()?
-        .ok_or(Error::NotFound { what: "campaign", key: slug })
-}
-
 /// Which agencies to add to a campaign. Filters combine: state AND kind AND key.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -173,11 +111,13 @@ pub struct AddReport {
 
 /// Creates one draft request per selected agency, never two for the same agency.
 pub fn add_agencies(conn: &mut Connection, slug: &str, sel: &Selection, today: NaiveDate) -> Result<AddReport> {
+    let tx = super::begin(conn)?;
+    let conn = &tx;
     let campaign = get(conn, slug)?;
     if !sel.all && sel.states.is_empty() && sel.kinds.is_empty() && sel.keys.is_empty() {
         return Err(Error::invalid("say which agencies: --all, --state XX, --kind K or --agency KEY"));
     }
-    let states = sel.states.iter().map(|s| crate::law::code(conn, s)).collect::<Result<Vec<_>>>()?;
+    let states = sel.states.iter().map(|s| crate::store::law::code(conn, s)).collect::<Result<Vec<_>>>()?;
     let mut agencies = agency::list(conn, &agency::Filter { states, kinds: sel.kinds.clone() })?;
     if !sel.keys.is_empty() {
         let keys: Vec<String> = sel.keys.iter().map(|k| k.trim().to_ascii_lowercase()).collect();
@@ -189,7 +129,6 @@ pub fn add_agencies(conn: &mut Connection, slug: &str, sel: &Selection, today: N
     if agencies.is_empty() {
         return Err(Error::invalid("no agency matches; see `foiatrack agency list`"));
     }
-    let tx = conn.transaction()?;
     let mut next_seq: i64 =
         tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM requests WHERE campaign_id = ?1", [campaign.id], |r| {
             r.get(0)
@@ -222,61 +161,3 @@ pub fn add_agencies(conn: &mut Connection, slug: &str, sel: &Selection, today: N
     Ok(report)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Summary {
-    pub slug: String,
-    pub title: String,
-    pub code_prefix: String,
-    pub requests: i64,
-    /// Requests per status, every status listed.
-    pub by_status: Vec<(String, i64)>,
-    pub overdue: i64,
-}
-
-/// Counts by status and the overdue count on `today`.
-pub fn summary(conn: &Connection, c: &Campaign, today: NaiveDate) -> Result<Summary> {
-    let mut by_status = Vec::new();
-    let mut total = 0;
-    for s in crate::status::Status::ALL {
-        let n: i64 = conn.query_row(
-            "SELECT COUNT(*) FROM requests WHERE campaign_id = ?1 AND status = ?2",
-            params![c.id, s],
-            |r| r.get(0),
-        )?;
-        total += n;
-        by_status.push((s.to_string(), n));
-    }
-    let overdue: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM requests WHERE campaign_id = ?1 AND due_on < ?2
-           AND status IN ('awaiting_ack', 'awaiting_response', 'partial', 'appealing')",
-        params![c.id, today],
-        |r| r.get(0),
-    )?;
-    Ok(Summary {
-        slug: c.slug.clone(),
-        title: c.title.clone(),
-        code_prefix: c.code_prefix.clone(),
-        requests: total,
-        by_status,
-        overdue,
-    })
-}
-
-pub fn list(conn: &Connection) -> Result<Vec<Campaign>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM campaigns ORDER BY created_on, slug"))?;
-    let v = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes() {
-        assert_eq!(default_prefix("amazon-purchases-2016"), "AP2016");
-        assert_eq!(default_prefix("police-overtime"), "PO");
-        assert_eq!(default_prefix("po"), "PO");
-        assert_eq!(default_prefix("overtime"), "OVERTI");
-    }
-}

@@ -11,15 +11,15 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// The canonical schema, for fresh databases.
-pub const SCHEMA: &str = include_str!("../schema.sql");
+pub const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Migration N (1-based) brings a database from version N-1 to N.
 pub const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/001_foundation.sql"),
-    include_str!("../migrations/002_workflow.sql"),
-    include_str!("../migrations/003_letters.sql"),
-    include_str!("../migrations/004_intake.sql"),
-    include_str!("../migrations/005_metrics.sql"),
+    include_str!("../../migrations/001_foundation.sql"),
+    include_str!("../../migrations/002_workflow.sql"),
+    include_str!("../../migrations/003_letters.sql"),
+    include_str!("../../migrations/004_intake.sql"),
+    include_str!("../../migrations/005_metrics.sql"),
 ];
 
 /// The schema version this build writes.
@@ -93,7 +93,7 @@ pub fn migrate_from(conn: &mut Connection, from: i64, to: i64) -> Result<()> {
         tx.pragma_update(None, "user_version", v)?;
         if v == 5 {
             // The report figures are new in version 5: compute them for existing requests.
-            crate::request::refresh(&tx, None)?;
+            crate::projection::recompute(&tx, crate::projection::Scope::All)?;
         }
         tx.commit()?;
     }

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::deadline::business_days_between;
-use crate::request::Calendars;
-use crate::status::Status;
-use crate::{Error, Result, ingest};
+use crate::core::deadline::business_days_between;
+use crate::projection::Calendars;
+use crate::core::status::Status;
+use crate::{Error, Result};
 
 /// A stored ISO date, parsed without chrono's general-purpose format machinery (reports read
 /// millions of them).
@@ -150,8 +150,8 @@ pub struct ResponseReport {
     pub non_responders: Vec<NonResponder>,
 }
 
-fn campaign_id(conn: &Connection, campaign: Option<&str>) -> Result<Option<crate::campaign::Campaign>> {
-    campaign.map(|c| crate::campaign::get(conn, c)).transpose()
+fn campaign_id(conn: &Connection, campaign: Option<&str>) -> Result<Option<crate::store::campaign::Campaign>> {
+    campaign.map(|c| crate::store::campaign::get(conn, c)).transpose()
 }
 
 /// Partial sums of one scan over requests; two scans (one a thread) merge into the report.
@@ -300,7 +300,7 @@ pub fn responses_split(
 ) -> Result<ResponseReport> {
     let c = campaign_id(conn, campaign)?;
     let cid = c.as_ref().map(|c| c.id);
-    let very = crate::config::number(conn, "policy.very_overdue_days")? as i64;
+    let very = crate::store::config::number(conn, "policy.very_overdue_days")? as i64;
     let (requests, drafts): (i64, i64) = conn.query_row(
         "SELECT COUNT(*), COALESCE(SUM(status = 'draft'), 0) FROM requests WHERE (?1 IS NULL OR campaign_id = ?1)",
         [cid],
@@ -318,7 +318,7 @@ pub fn responses_split(
             let mid = lo + (hi - lo) / 2;
             std::thread::scope(|s| {
                 let handle = s.spawn(move || -> Result<Acc> {
-                    let second = crate::db::open_existing(&path)?;
+                    let second = crate::store::db::open_existing(&path)?;
                     scan(&second, cid, (mid + 1, hi), today, very)
                 });
                 let mine = scan(conn, cid, (lo, mid), today, very);
@@ -456,11 +456,11 @@ pub fn spending(
     today: NaiveDate,
 ) -> Result<SpendingReport> {
     let c = campaign_id(conn, campaign)?;
-    let year = year.or_else(|| c.as_ref().and_then(ingest::campaign_year));
-    let datasets = ingest::datasets(conn, c.as_ref().map(|c| c.slug.as_str()))?;
+    let year = year.or_else(|| c.as_ref().and_then(crate::views::data::campaign_year));
+    let datasets = crate::views::data::datasets(conn, c.as_ref().map(|c| c.slug.as_str()))?;
     let mut rows: Vec<SpendingRow> = Vec::new();
     for d in &datasets {
-        let years: Vec<&ingest::YearFigure> = d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
+        let years: Vec<&crate::views::data::YearFigure> = d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
         if years.is_empty() {
             continue;
         }

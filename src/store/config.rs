@@ -39,7 +39,7 @@ pub fn set(conn: &Connection, name: &str, value: &str) -> Result<()> {
     if key.starts_with("policy.") && !value.parse::<u32>().is_ok_and(|n| n > 0) {
         return Err(Error::invalid(format!("{key} must be a whole number above 0")));
     }
-    if *key == "requester.email" && !value.is_empty() && !crate::agency::valid_email(value) {
+    if *key == "requester.email" && !value.is_empty() && !crate::store::agency::valid_email(value) {
         return Err(Error::invalid(format!("'{value}' is not a valid email address")));
     }
     if value.is_empty() {

@@ -1,0 +1,13 @@
+//! Pure logic, no SQL and no I/O: money, dates, the status machine, deadline arithmetic,
+//! holiday calendars, CSV input helpers and the parsing of spending files. Everything above
+//! builds on these; nothing here imports from a higher layer.
+
+pub mod calendar;
+pub mod csvin;
+pub mod dates;
+pub mod daytype;
+pub mod deadline;
+pub mod letter;
+pub mod money;
+pub mod spending;
+pub mod status;

@@ -1,0 +1,389 @@
+//! Reading spending files, pure part: cells, dates and amounts as agencies write them, and
+//! finding the header row and the date, vendor, amount and description columns.
+
+use std::borrow::Cow;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use crate::core::money;
+use crate::{Error, Result};
+
+/// One cell as read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A spreadsheet number cell.
+    Number(f64),
+    /// A spreadsheet date cell.
+    Date(NaiveDate),
+}
+
+impl Cell {
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(s) => Cow::Borrowed(s.trim()),
+            Cell::Number(n) => Cow::Owned(n.to_string()),
+            Cell::Date(d) => Cow::Owned(d.to_string()),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.text().is_empty()
+    }
+}
+
+/// Parses the dates agencies write: ISO, m/d/yyyy, m/d/yy, "Jan 5, 2016", Excel serials.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(n) = s.parse::<f64>() {
+        // An Excel serial day number (1900 system), in a plausible range.
+        if n.fract() == 0.0 && (20_000.0..=80_000.0).contains(&n) {
+            return NaiveDate::from_ymd_opt(1899, 12, 30).map(|d| d + Duration::days(n as i64));
+        }
+        return None;
+    }
+    if let Some(d) = quick_date(s) {
+        return Some(d);
+    }
+    const FORMATS: &[&str] = &[
+        "%Y-%m-%d",
+        "%m/%d/%Y",
+        "%m/%d/%y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%b %d %Y",
+        "%B %d %Y",
+        "%d-%b-%Y",
+        "%d-%b-%y",
+        "%Y/%m/%d",
+        "%m-%d-%Y",
+        "%d %b %Y",
+        "%d %B %Y",
+    ];
+    let candidates = [s, s.split(['T', ' ']).next().unwrap_or(s)];
+    for c in candidates {
+        for f in FORMATS {
+            if let Ok(d) = NaiveDate::parse_from_str(c, f) {
+                // A four-digit-year format must not read "16" as the year 16.
+                if f.contains("%Y") && d.year() < 1000 {
+                    continue;
+                }
+                if f.contains("%y") && c.split(['/', '-']).next_back().is_some_and(|y| y.len() != 2) {
+                    continue;
+                }
+                return Some(d);
+            }
+        }
+    }
+    // "1/5/2016 12:00 AM": the date part before a space.
+    s.split_whitespace().next().filter(|p| *p != s).and_then(parse_date)
+}
+
+/// The two commonest forms, "2016-01-05" and "1/5/2016", without trying every format.
+pub fn quick_date(s: &str) -> Option<NaiveDate> {
+    let num = |p: &str| -> Option<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) { None } else { p.parse().ok() }
+    };
+    let mut parts = s.split(['-', '/']);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (y, m, d) = if s.contains('-') && a.len() == 4 && !s.contains('/') {
+        (num(a)?, num(b)?, num(c)?)
+    } else if s.contains('/') && !s.contains('-') && c.len() == 4 {
+        (num(c)?, num(a)?, num(b)?)
+    } else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
+    match c {
+        Cell::Date(d) => Some(*d),
+        Cell::Number(n) => parse_date(&n.to_string()),
+        other => parse_date(&other.text()),
+    }
+}
+
+/// Cents from a cell: text through the money parser; a spreadsheet number exactly, refusing
+/// fractions of a cent that are not float noise.
+pub fn cell_cents(c: &Cell) -> Result<i64> {
+    match c {
+        Cell::Number(f) => {
+            let shown = f.to_string();
+            money::parse_cents(&shown).or_else(|_| {
+                let scaled = f * 100.0;
+                if (scaled - scaled.round()).abs() < 1e-6 && scaled.abs() < 9e15 {
+                    Ok(scaled.round() as i64)
+                } else {
+                    Err(Error::invalid(format!("'{shown}' has fractions of a cent")))
+                }
+            })
+        }
+        other => money::parse_cents(&other.text()),
+    }
+}
+
+/// The roles a column can play, with the header names that announce them.
+const ROLES: [(&str, &[&str]); 4] = [
+    (
+        "date",
+        &[
+            "date",
+            "transaction date",
+            "trans date",
+            "txn date",
+            "posting date",
+            "post date",
+            "purchase date",
+            "invoice date",
+            "payment date",
+        ],
+    ),
+    (
+        "amount",
+        &[
+            "amount",
+            "debit",
+            "charge",
+            "total",
+            "transaction amount",
+            "amt",
+            "charge amount",
+            "billing amount",
+            "amount usd",
+            "net amount",
+        ],
+    ),
+    (
+        "vendor",
+        &["vendor", "merchant", "payee", "supplier", "vendor name", "merchant name", "supplier name", "payee name"],
+    ),
+    ("description", &["description", "item", "memo", "item description", "transaction description", "purpose"]),
+];
+
+fn norm(h: &str) -> String {
+    h.to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn role_score(header: &str, names: &[&str]) -> u8 {
+    let h = norm(header);
+    if names.contains(&h.as_str()) {
+        2
+    } else if names.iter().any(|n| h.starts_with(&format!("{n} ")) || h.ends_with(&format!(" {n}"))) {
+        1
+    } else {
+        0
+    }
+}
+
+/// "A" -> 0, "AB" -> 27.
+fn letter_index(s: &str) -> Option<usize> {
+    if s.is_empty() || s.len() > 3 || !s.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some(s.to_ascii_uppercase().bytes().fold(0usize, |acc, b| acc * 26 + (b - b'A' + 1) as usize) - 1)
+}
+
+pub fn column_letter(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII letters")
+}
+
+/// Which column holds what.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Columns {
+    pub date: usize,
+    pub amount: usize,
+    pub vendor: usize,
+    pub description: Option<usize>,
+    #[serde(skip)]
+    pub names: Vec<String>,
+}
+
+impl Columns {
+    pub fn label(&self, i: usize) -> String {
+        let name = self.names.get(i).map(String::as_str).unwrap_or("");
+        format!("{} ({})", name, column_letter(i))
+    }
+}
+
+/// Column choices a user may force, by header name or letter.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnChoice {
+    pub date: Option<String>,
+    pub amount: Option<String>,
+    pub vendor: Option<String>,
+    pub description: Option<String>,
+}
+
+fn pick(headers: &[String], choice: Option<&str>, role: usize, file: &str) -> Result<Option<usize>> {
+    if let Some(c) = choice {
+        if let Some(i) = headers.iter().position(|h| norm(h) == norm(c)) {
+            return Ok(Some(i));
+        }
+        if let Some(i) = letter_index(c).filter(|i| *i < headers.len()) {
+            return Ok(Some(i));
+        }
+        return Err(Error::invalid(format!(
+            "{file}: no column '{c}' (columns: {})",
+            headers.iter().enumerate().map(|(i, h)| format!("{} {h}", column_letter(i))).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let names = ROLES[role].1;
+    let best = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (role_score(h, names), i))
+        .filter(|(s, _)| *s > 0)
+        .max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)));
+    Ok(best.map(|(_, i)| i))
+}
+
+pub fn detect_columns(headers: &[String], choice: &ColumnChoice, file: &str) -> Result<Columns> {
+    let date = pick(headers, choice.date.as_deref(), 0, file)?;
+    let amount = pick(headers, choice.amount.as_deref(), 1, file)?;
+    let vendor = pick(headers, choice.vendor.as_deref(), 2, file)?;
+    let description = pick(headers, choice.description.as_deref(), 3, file)?;
+    let missing: Vec<&str> = [("date", date), ("amount", amount), ("vendor", vendor)]
+        .iter()
+        .filter(|(_, c)| c.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::invalid(format!(
+            "{file}: cannot tell which column holds the {}; name it with {} (a header name or a letter). Header: {}",
+            missing.join(" and "),
+            missing.iter().map(|m| format!("--{m}-col")).collect::<Vec<_>>().join(", "),
+            headers.iter().enumerate().map(|(i, h)| format!("{} {h}", column_letter(i))).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(Columns {
+        date: date.expect("checked"),
+        amount: amount.expect("checked"),
+        vendor: vendor.expect("checked"),
+        description,
+        names: headers.to_vec(),
+    })
+}
+
+/// A row that looks like the header: two or more known column names, one of them an amount.
+pub fn header_score(cells: &[Cell]) -> usize {
+    let texts: Vec<String> = cells.iter().map(|c| c.text().into_owned()).collect();
+    let hits: Vec<usize> =
+        ROLES.iter().map(|(_, names)| texts.iter().filter(|t| role_score(t, names) > 0).count()).collect();
+    if hits[1] == 0 {
+        return 0;
+    }
+    hits.iter().filter(|h| **h > 0).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dates_in_the_forms_agencies_write() {
+        assert_eq!(parse_date("2016-01-05"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("2016-02-30"), None);
+        assert_eq!(parse_date("12/31/2016"), Some(d("2016-12-31")));
+        assert_eq!(parse_date("1/5/2016"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("01/05/16"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("Jan 5, 2016"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("January 5, 2016"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("42374"), Some(d("2016-01-05")), "Excel serial");
+        assert_eq!(parse_date("2016-01-05 13:45:00"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("1/5/2016 12:00 AM"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("05-Jan-2016"), Some(d("2016-01-05")));
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(parse_date("13/45/2016"), None);
+        assert_eq!(parse_date("12.5"), None);
+    }
+
+    #[test]
+    fn spreadsheet_numbers_become_exact_cents() {
+        assert_eq!(cell_cents(&Cell::Number(1234.56)).unwrap(), 123456);
+        assert_eq!(cell_cents(&Cell::Number(-12.0)).unwrap(), -1200);
+        assert_eq!(cell_cents(&Cell::Number(0.1 + 0.2)).unwrap(), 30, "float noise is not a fraction of a cent");
+        assert!(cell_cents(&Cell::Number(1.005)).is_err());
+        assert_eq!(cell_cents(&Cell::Text("(12.00)".into())).unwrap(), -1200);
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(detect_delimiter(b"a;b;c\n1;\"2,5\";3\n4;5;6\n"), b';');
+        assert_eq!(detect_delimiter(b"a,b,c\n1,2,3\n"), b',');
+        assert_eq!(detect_delimiter(b"Title\n\na\tb\tc\n1\t2\t3\n"), b'\t');
+        assert_eq!(
+            detect_delimiter(b"Date;Vendor;Amount\n1/5/2016;Amazon;\"1,234.56\"\n1/6/2016;Staples;12.00\n"),
+            b';'
+        );
+    }
+
+    #[test]
+    fn crlf_becomes_lf_whatever_the_buffer_size() {
+        let input = b"a,b\r\n1,\"x\r\ny\"\r\n\r2,3\r".to_vec();
+        for size in [1, 2, 3, 7, 64] {
+            let mut r = CrlfToLf::new(input.as_slice());
+            let mut out = Vec::new();
+            let mut buf = vec![0u8; size];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, b"a,b\n1,\"x\ny\"\n\r2,3\r", "buffer {size}");
+        }
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(letter_index("AA"), Some(26));
+        assert_eq!(letter_index("c"), Some(2));
+    }
+
+    #[test]
+    fn header_detection() {
+        let row = |v: &[&str]| v.iter().map(|s| Cell::Text(s.to_string())).collect::<Vec<_>>();
+        assert!(header_score(&row(&["Transaction Date", "Merchant Name", "Amount"])) >= 2);
+        assert_eq!(header_score(&row(&["City of Example P-Card Transactions FY2016"])), 0);
+        let cols = detect_columns(
+            &["Posting Date".into(), "Merchant".into(), "Item".into(), "Debit".into()],
+            &ColumnChoice::default(),
+            "f",
+        )
+        .unwrap();
+        assert_eq!((cols.date, cols.vendor, cols.description, cols.amount), (0, 1, Some(2), 3));
+    }
+}
+

@@ -1,0 +1,23 @@
+//! Operations: the use cases, and the only way anything in the database changes. Each opens
+//! one `BEGIN IMMEDIATE` transaction (a second writer waits on the busy timeout rather than
+//! failing), writes, recomputes what the change touched, and commits. The CLI, the demo and the
+//! web server call these and nothing lower to change data.
+
+pub mod agency;
+pub mod campaign;
+pub mod data;
+pub mod holiday;
+pub mod law;
+pub mod mail;
+pub mod request;
+pub mod send;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::Result;
+
+/// Starts a write: `BEGIN IMMEDIATE` takes the write lock now, so a concurrent writer waits
+/// here (busy timeout) instead of failing later when it upgrades a read lock.
+pub fn begin(conn: &mut Connection) -> Result<Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}

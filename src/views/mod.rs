@@ -1,0 +1,9 @@
+//! Views: what people read. Request detail, lists and the digest, letters, reports and exports.
+//! Views only read; they take a `&Connection`.
+
+pub mod data;
+pub mod export;
+pub mod letter;
+pub mod report;
+pub mod request;
+pub mod send;

@@ -1,0 +1,253 @@
+//! Requests as people read them: lists with lateness, one request in full, and the digest.
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::core::calendar::Calendar;
+use crate::core::daytype::DayType;
+use crate::core::deadline;
+use crate::core::status::{EventKind, Status};
+use crate::projection::{Calendars, period, timeline};
+use crate::store::request::{Event, Request, SELECT, events, find, from_row};
+use crate::Result;
+
+/// Filters for listing requests.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub campaign: Option<String>,
+    pub status: Option<Status>,
+    pub state: Option<String>,
+    pub overdue: bool,
+    /// Due within this many days of today (overdue ones included).
+    pub due_within: Option<i64>,
+}
+
+/// A request as listed: with lateness on `today`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub request: Request,
+    /// Business days late, when overdue.
+    pub overdue_days: Option<i64>,
+    /// Business days left before the due date, when not yet due.
+    pub days_left: Option<i64>,
+    pub very_overdue: bool,
+}
+
+/// Requests sorted by due date (no due date last), then tracking code.
+pub fn list(conn: &Connection, f: &Filter, today: NaiveDate) -> Result<Vec<Listed>> {
+    let campaign_id = match &f.campaign {
+        Some(slug) => Some(crate::store::campaign::get(conn, slug)?.id),
+        None => None,
+    };
+    let state = match &f.state {
+        Some(s) => Some(crate::store::law::code(conn, s)?),
+        None => None,
+    };
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR r.status = ?2)
+           AND (?3 IS NULL OR a.state = ?3)
+         ORDER BY r.due_on IS NULL, r.due_on, r.tracking_code"
+    ))?;
+    let reqs = stmt.query_map(params![campaign_id, f.status, state], from_row)?;
+    let very = crate::store::config::number(conn, "policy.very_overdue_days")? as i64;
+    let mut cals = Calendars::default();
+    let mut out = Vec::new();
+    for req in reqs {
+        let req = req?;
+        let cal = cals.get(conn, &req.state)?;
+        let (overdue_days, days_left) = lateness(cal, &req, today);
+        if f.overdue && overdue_days.is_none() {
+            continue;
+        }
+        if let Some(n) = f.due_within {
+            match req.due_on {
+                Some(due) if req.status.can_be_overdue() && (due - today).num_days() <= n => {}
+                _ => continue,
+            }
+        }
+        out.push(Listed {
+            request: req,
+            overdue_days,
+            days_left,
+            very_overdue: overdue_days.is_some_and(|d| d >= very),
+        });
+    }
+    Ok(out)
+}
+
+/// (business days overdue, business days left) on `today`.
+pub fn lateness(cal: &Calendar, req: &Request, today: NaiveDate) -> (Option<i64>, Option<i64>) {
+    match req.due_on {
+        Some(due) if req.status.can_be_overdue() => {
+            if today > due {
+                (Some(deadline::business_days_between(cal, due, today)), None)
+            } else {
+                (None, Some(deadline::business_days_between(cal, today, due)))
+            }
+        }
+        _ => (None, None),
+    }
+}
+
+/// Everything about one request, for `request show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    pub tracking_code: String,
+    pub campaign: String,
+    pub agency_key: String,
+    pub agency_name: String,
+    pub state: String,
+    pub status: Status,
+    pub sent_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub followup_on: Option<NaiveDate>,
+    pub estimated_on: Option<NaiveDate>,
+    pub overdue_days: Option<i64>,
+    pub days_left: Option<i64>,
+    pub clock_stopped: Option<deadline::Stop>,
+    pub first_response_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub followups: u32,
+    pub fee_cents: Option<i64>,
+    pub agency_reference: Option<String>,
+    pub period: String,
+    pub allowed_events: Vec<EventKind>,
+    pub events: Vec<Event>,
+    /// Letters sent and replies received, oldest first.
+    pub correspondence: Vec<crate::store::mail::Correspondence>,
+    /// The deadline explanation, line by line.
+    #[serde(skip)]
+    pub explanation: Vec<String>,
+}
+
+pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail> {
+    let req = find(conn, code)?;
+    let mut cals = Calendars::default();
+    let t = timeline(conn, &req, &mut cals, true)?;
+    let cal = cals.get(conn, &req.state)?;
+    let (overdue_days, days_left) = lateness(cal, &req, today);
+    let period = period(conn, &req)?;
+    let mut explanation = Vec::new();
+    let law = crate::store::law::get(conn, &req.state)?;
+    explanation.push(format!("Law: {} ({})", law.law_name, law.citation));
+    if req.agency_day_type.is_some() {
+        explanation.push(format!("Period: {} (the agency's own, overriding the state law)", period.describe()));
+    } else {
+        explanation.push(format!("Period: {}", period.describe()));
+    }
+    explanation
+        .push(format!("Holidays: the {} calendar (federal holidays by rule, with the state's own changes)", req.state));
+    if t.sent_on.is_none() {
+        explanation.push("Not sent yet: the clock starts on the day the request is sent (day 0).".into());
+    }
+    explanation.extend(t.steps.iter().cloned());
+    if let Some(stop) = &t.stopped {
+        explanation.push(format!(
+            "The clock is stopped since {} ({}); {} business day(s) will remain when we answer.",
+            stop.since, stop.reason, stop.remaining
+        ));
+    }
+    if let Some(est) = t.estimated_on {
+        explanation.push(format!("The agency's estimate: {est}."));
+    }
+    match (t.due_on, overdue_days, days_left) {
+        (Some(due), Some(n), _) => explanation
+            .push(format!("Today {today}: {n} business day{} overdue (due {due}).", if n == 1 { "" } else { "s" })),
+        (Some(due), None, Some(n)) => explanation
+            .push(format!("Today {today}: {n} business day{} remain until {due}.", if n == 1 { "" } else { "s" })),
+        _ => {}
+    }
+    if period.day_type == DayType::None
+        && req.status.can_be_overdue()
+        && let Some(f) = t.followup_on
+    {
+        let state = if f <= today { "follow-up due" } else { "follow-up from" };
+        explanation
+            .push(format!("No statutory deadline: never overdue under the statute; {state} {f} (campaign policy)."));
+    }
+    Ok(Detail {
+        tracking_code: req.tracking_code.clone(),
+        campaign: req.campaign.clone(),
+        agency_key: req.agency_key.clone(),
+        agency_name: req.agency_name.clone(),
+        state: req.state.clone(),
+        status: t.status(),
+        sent_on: t.sent_on,
+        due_on: t.due_on,
+        followup_on: t.followup_on,
+        estimated_on: t.estimated_on,
+        overdue_days,
+        days_left,
+        clock_stopped: t.stopped.clone(),
+        first_response_on: t.first_response_on,
+        closed_on: t.closed_on,
+        followups: t.followups,
+        fee_cents: t.fee_cents,
+        agency_reference: t.agency_reference.clone(),
+        period: period.describe(),
+        allowed_events: crate::core::status::allowed_from(t.status()),
+        events: events(conn, req.id)?,
+        correspondence: crate::store::mail::correspondence(conn, req.id)?,
+        explanation,
+    })
+}
+
+/// The morning digest: what needs a person today.
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    pub today: NaiveDate,
+    /// Most late first.
+    pub overdue: Vec<Listed>,
+    /// Due in the next 7 days.
+    pub due_soon: Vec<Listed>,
+    /// The agency waits on us: a fee or a clarification.
+    pub waiting_on_us: Vec<Waiting>,
+    /// Past their follow-up date and not already listed as overdue.
+    pub followups_due: Vec<Listed>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub tracking_code: String,
+    pub agency_name: String,
+    pub status: Status,
+    pub since: Option<NaiveDate>,
+    pub reason: String,
+    pub fee_cents: Option<i64>,
+}
+
+pub fn digest(conn: &Connection, campaign: Option<String>, today: NaiveDate) -> Result<Digest> {
+    let all = list(conn, &Filter { campaign, ..Default::default() }, today)?;
+    let mut overdue: Vec<Listed> = all.iter().filter(|l| l.overdue_days.is_some()).cloned().collect();
+    overdue.sort_by(|a, b| {
+        b.overdue_days.cmp(&a.overdue_days).then(a.request.tracking_code.cmp(&b.request.tracking_code))
+    });
+    let due_soon = all
+        .iter()
+        .filter(|l| l.overdue_days.is_none() && l.request.due_on.is_some_and(|d| (d - today).num_days() <= 7))
+        .filter(|l| l.request.status.can_be_overdue())
+        .cloned()
+        .collect();
+    let followups_due = all
+        .iter()
+        .filter(|l| l.overdue_days.is_none() && l.request.followup_on.is_some_and(|f| f <= today))
+        .cloned()
+        .collect();
+    let mut waiting_on_us = Vec::new();
+    let mut cals = Calendars::default();
+    for l in all.iter().filter(|l| l.request.status.is_waiting_on_us()) {
+        let t = timeline(conn, &l.request, &mut cals, false)?;
+        waiting_on_us.push(Waiting {
+            tracking_code: l.request.tracking_code.clone(),
+            agency_name: l.request.agency_name.clone(),
+            status: l.request.status,
+            since: t.stopped.as_ref().map(|s| s.since),
+            reason: t.stopped.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
+            fee_cents: if l.request.status == Status::PaymentRequired { t.fee_cents } else { None },
+        });
+    }
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due })
+}
+
