@@ -3,10 +3,10 @@
 
 use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
-use foiatrack::deadline::{self, EventFact, Period, Rules};
-use foiatrack::holiday::Calendar;
-use foiatrack::law::DayType;
-use foiatrack::status::EventKind;
+use foiatrack::core::deadline::{self, EventFact, Period, Rules};
+use foiatrack::core::calendar::Calendar;
+use foiatrack::core::daytype::DayType;
+use foiatrack::core::status::EventKind;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {

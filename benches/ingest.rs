@@ -6,8 +6,8 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use foiatrack::files::FileStore;
-use foiatrack::ingest::{self, ImportOptions};
+use foiatrack::store::files::FileStore;
+use foiatrack::ops::data::{self as ingest, ImportOptions};
 
 const ROWS: usize = 50_000;
 
@@ -15,17 +15,17 @@ fn setup(dir: &std::path::Path) -> (rusqlite::Connection, FileStore) {
     let db = dir.join("bench.db");
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_dir_all(dir.join("bench.files"));
-    let mut conn = foiatrack::db::open(&db).unwrap();
-    foiatrack::law::load_builtin(&conn).unwrap();
+    let mut conn = foiatrack::store::db::open(&db).unwrap();
+    foiatrack::ops::law::load_builtin(&mut conn).unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-    let input = foiatrack::agency::AgencyInput {
+    let input = foiatrack::store::agency::AgencyInput {
         name: Some("Bench City".into()),
         state: Some("CO".into()),
         email: Some("records@bench.example.org".into()),
         ..Default::default()
     };
-    foiatrack::agency::add(&conn, &input).unwrap();
-    let new = foiatrack::campaign::NewCampaign {
+    foiatrack::ops::agency::add(&mut conn, &input).unwrap();
+    let new = foiatrack::store::campaign::NewCampaign {
         slug: "bench".into(),
         title: "Bench".into(),
         records: "All purchases".into(),
@@ -33,9 +33,9 @@ fn setup(dir: &std::path::Path) -> (rusqlite::Connection, FileStore) {
         vendor_pattern: Some("amazon|amzn".into()),
         ..Default::default()
     };
-    foiatrack::campaign::create(&conn, &new, today).unwrap();
-    let sel = foiatrack::campaign::Selection { all: true, ..Default::default() };
-    foiatrack::campaign::add_agencies(&mut conn, "bench", &sel, today).unwrap();
+    foiatrack::ops::campaign::create(&mut conn, &new, today).unwrap();
+    let sel = foiatrack::ops::campaign::Selection { all: true, ..Default::default() };
+    foiatrack::ops::campaign::add_agencies(&mut conn, "bench", &sel, today).unwrap();
     (conn, FileStore::beside(&db))
 }
 

@@ -1,4 +1,4 @@
 //! Prints the status machine's transition table as Markdown (pasted into README.md).
 fn main() {
-    print!("{}", foiatrack::status::markdown_table());
+    print!("{}", foiatrack::core::status::markdown_table());
 }

@@ -1,7 +1,7 @@
 //! A fresh database (built from schema.sql) and one migrated step by step from version 1 must
 //! end with the same schema.
 
-use foiatrack::db;
+use foiatrack::store::db;
 use rusqlite::Connection;
 
 /// Tables, columns (with types, defaults, keys), indexes and foreign keys, as text.

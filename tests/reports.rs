@@ -127,10 +127,10 @@ fn response_report_json_fields_and_consistency() {
 #[test]
 fn the_two_thread_scan_gives_the_same_report_as_one() {
     let (_, db, _) = demo();
-    let conn = foiatrack::db::open_existing(db).unwrap();
+    let conn = foiatrack::store::db::open_existing(db).unwrap();
     let today: chrono::NaiveDate = TODAY.parse().unwrap();
-    let one = foiatrack::report::responses_split(&conn, Some("amazon-2016"), today, i64::MAX).unwrap();
-    let two = foiatrack::report::responses_split(&conn, Some("amazon-2016"), today, 0).unwrap();
+    let one = foiatrack::views::report::responses_split(&conn, Some("amazon-2016"), today, i64::MAX).unwrap();
+    let two = foiatrack::views::report::responses_split(&conn, Some("amazon-2016"), today, 0).unwrap();
     assert_eq!(one, two);
     assert_eq!(one.sent, 90);
 }

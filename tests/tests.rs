@@ -1,5 +1,10 @@
 //! All integration tests build into one binary (as ripgrep does): faster to link, one place to look.
 
+/// The command-line definition, for the help snapshot (the CLI lives in the binary, not the library).
+#[path = "../src/cli/mod.rs"]
+#[allow(dead_code)]
+mod cli;
+
 mod smtp_server;
 mod util;
 

@@ -406,18 +406,18 @@ fn cache_equals_full_replay_after_many_changes() {
     let events = show(&env, &code_of(&env, "denver-public-schools-co"))["events"].clone();
     env.ok(&["event", "void", &events[5]["id"].to_string(), "--reason", "test"]);
 
-    let conn = foiatrack::db::open(&env.db).unwrap();
-    let mismatches = foiatrack::request::cache_mismatches(&conn).unwrap();
+    let conn = foiatrack::store::db::open(&env.db).unwrap();
+    let mismatches = foiatrack::projection::cache_mismatches(&conn).unwrap();
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     // And the check can fail: corrupt a report figure, then a cached date, and each is caught.
     let sent_id: i64 =
         conn.query_row("SELECT MIN(id) FROM requests WHERE sent_on IS NOT NULL", [], |r| r.get(0)).unwrap();
     conn.execute("UPDATE request_metrics SET stopped_days = 99 WHERE request_id = ?1", [sent_id]).unwrap();
-    let found = foiatrack::request::cache_mismatches(&conn).unwrap();
+    let found = foiatrack::projection::cache_mismatches(&conn).unwrap();
     assert!(found.len() == 1 && found[0].contains("report figures"), "{found:?}");
     conn.execute("UPDATE requests SET due_on = '2000-01-01' WHERE sent_on IS NOT NULL AND due_on IS NOT NULL", [])
         .unwrap();
-    assert!(foiatrack::request::cache_mismatches(&conn).unwrap().len() > 1);
+    assert!(foiatrack::projection::cache_mismatches(&conn).unwrap().len() > 1);
 }
 
 #[test]
@@ -426,7 +426,7 @@ fn events_cannot_be_edited_or_deleted() {
     env.today = "2026-03-02".into();
     let code = code_of(&env, "city-of-austin-tx");
     env.ok(&["log", &code, "sent"]);
-    let conn = foiatrack::db::open(&env.db).unwrap();
+    let conn = foiatrack::store::db::open(&env.db).unwrap();
     let del = conn.execute("DELETE FROM events", []);
     assert!(del.unwrap_err().to_string().contains("append-only"));
     let upd = conn.execute("UPDATE events SET on_date = '2026-01-01'", []);
@@ -436,6 +436,6 @@ fn events_cannot_be_edited_or_deleted() {
 #[test]
 fn readme_documents_the_transition_table() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let table = foiatrack::status::markdown_table();
+    let table = foiatrack::core::status::markdown_table();
     assert!(readme.contains(&table), "README.md must contain the transition table as generated:\n{table}");
 }

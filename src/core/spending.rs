@@ -2,6 +2,7 @@
 //! finding the header row and the date, vendor, amount and description columns.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
@@ -299,9 +300,31 @@ pub fn header_score(cells: &[Cell]) -> usize {
     hits.iter().filter(|h| **h > 0).count()
 }
 
+/// Picks the delimiter whose count is the same on most of the first lines.
+pub fn detect_delimiter(sample: &[u8]) -> u8 {
+    let text = String::from_utf8_lossy(sample);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(30).collect();
+    let mut best = (0usize, 0usize, b',');
+    for d in [b',', b';', b'\t'] {
+        let counts: Vec<usize> = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).collect();
+        let mut freq: BTreeMap<usize, usize> = BTreeMap::new();
+        for c in counts.iter().filter(|c| **c > 0) {
+            *freq.entry(*c).or_default() += 1;
+        }
+        if let Some((mode, lines_with)) = freq.iter().max_by_key(|(c, n)| (**n, **c)).map(|(c, n)| (*c, *n))
+            && (lines_with, mode) > (best.0, best.1)
+        {
+            best = (lines_with, mode, d);
+        }
+    }
+    best.2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::csvin::CrlfToLf;
+    use std::io::Read;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

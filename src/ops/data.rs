@@ -93,25 +93,6 @@ fn sniff(path: &Path) -> Result<Format> {
     })
 }
 
-/// Picks the delimiter whose count is the same on most of the first lines.
-fn detect_delimiter(sample: &[u8]) -> u8 {
-    let text = String::from_utf8_lossy(sample);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(30).collect();
-    let mut best = (0usize, 0usize, b',');
-    for d in [b',', b';', b'\t'] {
-        let counts: Vec<usize> = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).collect();
-        let mut freq: BTreeMap<usize, usize> = BTreeMap::new();
-        for c in counts.iter().filter(|c| **c > 0) {
-            *freq.entry(*c).or_default() += 1;
-        }
-        if let Some((mode, lines_with)) = freq.iter().max_by_key(|(c, n)| (**n, **c)).map(|(c, n)| (*c, *n))
-            && (lines_with, mode) > (best.0, best.1)
-        {
-            best = (lines_with, mode, d);
-        }
-    }
-    best.2
-}
 
 fn decode(field: &[u8]) -> String {
     match std::str::from_utf8(field) {
