@@ -15,7 +15,7 @@ fn setup(dir: &std::path::Path) -> (rusqlite::Connection, FileStore) {
     let db = dir.join("bench.db");
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_dir_all(dir.join("bench.files"));
-    let mut conn = foiatrack::store::db::open(&db).unwrap();
+    let mut conn = foiatrack::ops::database::create_or_open(&db).unwrap();
     foiatrack::ops::law::load_builtin(&mut conn).unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     let input = foiatrack::store::agency::AgencyInput {

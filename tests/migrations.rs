@@ -1,8 +1,14 @@
 //! A fresh database (built from schema.sql) and one migrated step by step from version 1 must
 //! end with the same schema.
 
+use foiatrack::projection::{Scope, recompute};
 use foiatrack::store::db;
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
+
+/// What the operations layer passes to migrations: recompute every request.
+fn all(tx: &Transaction<'_>) -> foiatrack::Result<()> {
+    recompute(tx, Scope::All).map(|_| ())
+}
 
 /// Tables, columns (with types, defaults, keys), indexes and foreign keys, as text.
 fn describe(conn: &Connection) -> String {
@@ -57,13 +63,13 @@ fn normalized_sql(conn: &Connection) -> Vec<String> {
 
 #[test]
 fn fresh_and_migrated_schemas_are_the_same() {
-    let fresh = db::open_in_memory().unwrap();
+    let fresh = db::open_in_memory(&all).unwrap();
     assert_eq!(db::user_version(&fresh).unwrap(), db::latest_version());
     for start in 1..=db::latest_version() {
         let mut old = Connection::open_in_memory().unwrap();
-        db::migrate_from(&mut old, 0, start).unwrap();
+        db::migrate_from(&mut old, 0, start, &all).unwrap();
         assert_eq!(db::user_version(&old).unwrap(), start);
-        db::migrate(&mut old).unwrap();
+        db::migrate(&mut old, &all).unwrap();
         assert_eq!(db::user_version(&old).unwrap(), db::latest_version());
         assert_eq!(describe(&fresh), describe(&old), "schema differs when migrating from version {start}");
         assert_eq!(normalized_sql(&fresh), normalized_sql(&old), "CREATE text differs from version {start}");
@@ -74,18 +80,67 @@ fn fresh_and_migrated_schemas_are_the_same() {
 fn a_newer_database_is_refused() {
     let mut conn = Connection::open_in_memory().unwrap();
     conn.pragma_update(None, "user_version", db::latest_version() + 1).unwrap();
-    let err = db::migrate(&mut conn).unwrap_err().to_string();
+    let err = db::migrate(&mut conn, &all).unwrap_err().to_string();
     assert!(err.contains("newer than this foiatrack knows"), "{err}");
 }
 
 #[test]
 fn open_sets_wal_foreign_keys_and_busy_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let conn = db::open(&dir.path().join("x.db")).unwrap();
+    let conn = foiatrack::ops::database::create_or_open(&dir.path().join("x.db")).unwrap();
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
     assert_eq!(fk, 1);
     let timeout: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
     assert!(timeout >= 5000);
+}
+
+#[test]
+fn a_version_4_database_with_requests_and_events_migrates_and_gains_its_figures() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    db::migrate_from(&mut conn, 0, 4, &all).unwrap();
+    conn.execute_batch(
+        "INSERT INTO laws (code, law_name, short_name, citation, response_days, day_type)
+             VALUES ('CO', 'Colorado Open Records Act', 'CORA', 'C.R.S. 24-72-201', 3, 'business');
+         INSERT INTO agencies (key, name, state) VALUES ('denver-co', 'City of Denver', 'CO');
+         INSERT INTO campaigns (slug, title, records, code_prefix, created_on)
+             VALUES ('amz', 'Amazon', 'All purchases', 'AMZ', '2026-03-01');
+         INSERT INTO requests (campaign_id, agency_id, seq, tracking_code, created_on)
+             VALUES (1, 1, 1, 'AMZ-0001', '2026-03-01');
+         INSERT INTO events (request_id, kind, on_date, recorded_on) VALUES (1, 'sent', '2026-03-02', '2026-03-02');
+         INSERT INTO events (request_id, kind, on_date, recorded_on) VALUES (1, 'acknowledged', '2026-03-04', '2026-03-04');
+         INSERT INTO events (request_id, kind, on_date, recorded_on) VALUES (1, 'completed', '2026-03-09', '2026-03-09');",
+    )
+    .unwrap();
+    db::migrate(&mut conn, &all).unwrap();
+    assert_eq!(db::user_version(&conn).unwrap(), db::latest_version());
+    let (status, due, first): (String, String, i64) = conn
+        .query_row(
+            "SELECT r.status, r.due_on, m.days_to_first_response FROM requests r
+             JOIN request_metrics m ON m.request_id = r.id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    // Sent Monday 2 March; 3 business days: due Thursday 5 March; answered after 2 business days.
+    assert_eq!((status.as_str(), due.as_str(), first), ("completed", "2026-03-05", 2));
+    assert!(foiatrack::projection::cache_mismatches(&conn).unwrap().is_empty());
+    let events: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(events, 3);
+}
+
+#[test]
+fn another_sqlite_file_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');").unwrap();
+    drop(other);
+    let before = std::fs::read(&path).unwrap();
+    let err = foiatrack::ops::database::open(&path).unwrap_err().to_string();
+    assert!(err.contains("is not a foiatrack database") && err.contains("left untouched"), "{err}");
+    assert!(err.len() < 300, "one sentence, no schema dump: {err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file must not change");
+    assert!(!dir.path().join("notes.db-wal").exists());
 }

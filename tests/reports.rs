@@ -127,7 +127,7 @@ fn response_report_json_fields_and_consistency() {
 #[test]
 fn the_two_thread_scan_gives_the_same_report_as_one() {
     let (_, db, _) = demo();
-    let conn = foiatrack::store::db::open_existing(db).unwrap();
+    let conn = foiatrack::ops::database::open(db).unwrap();
     let today: chrono::NaiveDate = TODAY.parse().unwrap();
     let one = foiatrack::views::report::responses_split(&conn, Some("amazon-2016"), today, i64::MAX).unwrap();
     let two = foiatrack::views::report::responses_split(&conn, Some("amazon-2016"), today, 0).unwrap();

@@ -12,6 +12,7 @@ mod agencies;
 mod foundation;
 mod help;
 mod intake;
+mod layers;
 mod letters;
 mod migrations;
 mod reports;

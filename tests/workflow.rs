@@ -406,7 +406,7 @@ fn cache_equals_full_replay_after_many_changes() {
     let events = show(&env, &code_of(&env, "denver-public-schools-co"))["events"].clone();
     env.ok(&["event", "void", &events[5]["id"].to_string(), "--reason", "test"]);
 
-    let conn = foiatrack::store::db::open(&env.db).unwrap();
+    let conn = foiatrack::ops::database::open(&env.db).unwrap();
     let mismatches = foiatrack::projection::cache_mismatches(&conn).unwrap();
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     // And the check can fail: corrupt a report figure, then a cached date, and each is caught.
@@ -426,7 +426,7 @@ fn events_cannot_be_edited_or_deleted() {
     env.today = "2026-03-02".into();
     let code = code_of(&env, "city-of-austin-tx");
     env.ok(&["log", &code, "sent"]);
-    let conn = foiatrack::store::db::open(&env.db).unwrap();
+    let conn = foiatrack::ops::database::open(&env.db).unwrap();
     let del = conn.execute("DELETE FROM events", []);
     assert!(del.unwrap_err().to_string().contains("append-only"));
     let upd = conn.execute("UPDATE events SET on_date = '2026-01-01'", []);

@@ -155,7 +155,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let report_path = base.join("report.html");
     let today = ctx.today;
 
-    let mut conn = foiatrack::store::db::open(&db_path)?;
+    let mut conn = foiatrack::ops::database::create_or_open(&db_path)?;
     foiatrack::ops::law::load_builtin(&mut conn)?;
     foiatrack::ops::agency::import(&mut conn, "examples/agencies.csv", AGENCIES.as_bytes(), foiatrack::ops::agency::ImportOptions::default())?;
     for (k, v) in [

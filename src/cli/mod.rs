@@ -137,7 +137,7 @@ pub struct Context {
 impl Context {
     /// Opens the database, which must exist already.
     pub fn open(&self) -> foiatrack::Result<rusqlite::Connection> {
-        foiatrack::store::db::open_existing(&self.db_path)
+        foiatrack::ops::database::open(&self.db_path)
     }
 }
 

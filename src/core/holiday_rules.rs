@@ -263,8 +263,8 @@ impl StateRules {
             let bad = |column: usize, problem: &str| {
                 format!("line {line}, field {} = {:?}: {problem}", header[column], fields[column])
             };
-            let code = fields[c_state].to_ascii_uppercase();
-            if code.trim().is_empty() {
+            let code = fields[c_state].trim().to_ascii_uppercase();
+            if code.is_empty() {
                 return Err(bad(c_state, "the state code is empty"));
             }
             let name = fields[c_name].as_str();
@@ -292,9 +292,8 @@ impl StateRules {
             if name.starts_with('_') && !is_weekend_rule {
                 continue; // `_note_*` rows are information only.
             }
-            let shift = parse_shift(observed).ok_or_else(|| {
-                bad(c_observed, "observed_rule must be empty, none, sat-fri sun-mon, sun-mon, sat-mon sun-mon, prev-workday or next-workday")
-            })?;
+            let shift = parse_shift(observed)
+                .ok_or_else(|| bad(c_observed, "unknown observed_rule (see the notes for the allowed values)"))?;
             if is_weekend_rule {
                 let entry = Some((shift, source.to_string()));
                 if rule == "federal" {
@@ -762,7 +761,7 @@ fn split_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
             '"' if at == At::FieldStart => at = At::Quoted,
             '"' => {
                 return Err(format!(
-                    "line {line}, field {} = {field:?}: a quote inside an unquoted field (quote the whole field and double the quote)",
+                    "line {line}, field {} = {field:?}: a quote inside an unquoted field",
                     fields.len() + 1
                 ));
             }

@@ -1,17 +1,22 @@
 //! Opening the database: pragmas, then versioned migrations (`PRAGMA user_version`).
 //!
 //! A fresh database is built from `schema.sql` in one go; an older one walks the numbered
-//! migrations. `tests/migrations.rs` proves both end with the same schema.
+//! migrations. `tests/migrations.rs` proves both end with the same schema. Only `init` creates a
+//! database, and any SQLite file that is not foiatrack's is refused untouched. A database on a
+//! read-only mount opens read-only, so reading commands still work.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::{Error, Result};
 
 /// The canonical schema, for fresh databases.
 pub const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// Written to `PRAGMA application_id` ("FOIA"), so a foiatrack database says what it is.
+pub const APPLICATION_ID: i32 = 0x464F_4941;
 
 /// Migration N (1-based) brings a database from version N-1 to N.
 pub const MIGRATIONS: &[&str] = &[
@@ -22,39 +27,130 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/005_metrics.sql"),
 ];
 
+/// How long a writer waits for another writer before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Recomputes every request's derived figures inside a migration step that adds one. Passed in
+/// by the layer that owns the projection, so storage does not depend on it.
+pub type Recompute<'a> = &'a dyn Fn(&Transaction<'_>) -> Result<()>;
+
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
-/// Opens an existing database; refuses to create one, so a typo in `--db` is not a new empty file.
-pub fn open_existing(path: &Path) -> Result<Connection> {
-    if !path.exists() {
-        return Err(Error::NoDatabase(path.display().to_string()));
+/// Creates a database, or opens and migrates an existing foiatrack one (`init`).
+pub fn create_or_open(path: &Path, recompute: Recompute<'_>) -> Result<Connection> {
+    if path.exists() {
+        return open_existing(path, recompute);
     }
-    open(path)
+    let mut conn = Connection::open(path).map_err(|e| Error::Db(e.into()))?;
+    configure(&conn, false)?;
+    migrate(&mut conn, recompute)?;
+    Ok(conn)
 }
 
-/// Opens (creating if needed) and migrates.
-pub fn open(path: &Path) -> Result<Connection> {
-    let mut conn = Connection::open(path)?;
-    configure(&conn)?;
-    migrate(&mut conn)?;
+/// Opens an existing foiatrack database; refuses to create one, so a typo in `--db` is not a new
+/// empty file, and refuses any other SQLite file without touching it.
+pub fn open_existing(path: &Path, recompute: Recompute<'_>) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::NoDatabase(path.display().to_string()));
+    }
+    let read_only = !writable(path);
+    let conn = if read_only { open_read_only(path)? } else { Connection::open_with_flags(path, rw_flags())? };
+    check_is_ours(&conn, path)?;
+    configure(&conn, read_only)?;
+    let mut conn = conn;
+    if read_only {
+        if user_version(&conn)? != latest_version() {
+            return Err(Error::invalid(format!(
+                "{} is read-only and needs an upgrade to schema version {}; copy it somewhere writable and run `foiatrack init`",
+                path.display(),
+                latest_version()
+            )));
+        }
+    } else {
+        migrate(&mut conn, recompute)?;
+    }
+    Ok(conn)
+}
+
+/// A second connection to a database another connection already opened (and migrated).
+pub fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = if writable(path) { Connection::open_with_flags(path, rw_flags())? } else { open_read_only(path)? };
+    configure(&conn, true)?;
     Ok(conn)
 }
 
 /// An in-memory database, migrated; for tests and benchmarks.
-pub fn open_in_memory() -> Result<Connection> {
+pub fn open_in_memory(recompute: Recompute<'_>) -> Result<Connection> {
     let mut conn = Connection::open_in_memory()?;
-    configure(&conn)?;
-    migrate(&mut conn)?;
+    configure(&conn, false)?;
+    migrate(&mut conn, recompute)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(5))?;
-    // journal_mode answers with a row, so it is queried rather than executed.
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+fn rw_flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// Whether the file and its folder (where SQLite keeps the WAL and shared-memory files) can be
+/// written.
+fn writable(path: &Path) -> bool {
+    let file_ok = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".foiatrack-probe-{}", std::process::id()));
+    let dir_ok = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    file_ok && dir_ok
+}
+
+/// Read-only and immutable: on a read-only mount SQLite cannot create the WAL's shared-memory
+/// file, so it is told nothing else will change the file while we read it.
+fn open_read_only(path: &Path) -> Result<Connection> {
+    let abs = std::fs::canonicalize(path).map_err(|source| Error::Read { path: path.display().to_string(), source })?;
+    let uri = format!(
+        "file:{}?mode=ro&immutable=1",
+        percent_encoding::utf8_percent_encode(&abs.to_string_lossy(), percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2F", "/")
+    );
+    Ok(Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)?)
+}
+
+/// Refuses a file that is not a foiatrack database: another application's id, or a schema
+/// without foiatrack's tables. An empty file (what a failed `touch` leaves) is refused too.
+fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
+    let not_ours = |why: &str| {
+        Error::invalid(format!(
+            "{} is not a foiatrack database ({why}); it was left untouched. Create one with `foiatrack --db NEW.db init`",
+            path.display()
+        ))
+    };
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_ours("not SQLite"))?;
+    if app_id == APPLICATION_ID {
+        return Ok(());
+    }
+    if app_id != 0 {
+        return Err(not_ours("it belongs to another application"));
+    }
+    // Databases made before the application id was written: recognise them by their tables.
+    let ours: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('laws', 'agencies', 'requests', 'events')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|_| not_ours("not SQLite"))?;
+    if ours == 4 && user_version(conn)? > 0 { Ok(()) } else { Err(not_ours("it has no foiatrack tables")) }
+}
+
+fn configure(conn: &Connection, read_only: bool) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    if !read_only {
+        // journal_mode answers with a row, so it is queried rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    }
     // Memory-mapped reads and a 64 MiB page cache: reports scan every request.
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;",
@@ -67,7 +163,7 @@ pub fn user_version(conn: &Connection) -> Result<i64> {
 }
 
 /// Brings the schema to the latest version, each step in its own transaction.
-pub fn migrate(conn: &mut Connection) -> Result<()> {
+pub fn migrate(conn: &mut Connection, recompute: Recompute<'_>) -> Result<()> {
     let version = user_version(conn)?;
     let latest = latest_version();
     if version > latest {
@@ -76,26 +172,35 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         )));
     }
     if version == 0 {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
         tx.pragma_update(None, "user_version", latest)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;
         return Ok(());
     }
-    migrate_from(conn, version, latest)
+    migrate_from(conn, version, latest, recompute)
 }
 
 /// Applies migrations `from+1 ..= to`. Public so the migration test can stop at any version.
-pub fn migrate_from(conn: &mut Connection, from: i64, to: i64) -> Result<()> {
+pub fn migrate_from(conn: &mut Connection, from: i64, to: i64, recompute: Recompute<'_>) -> Result<()> {
     for v in (from + 1)..=to {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        if user_version(&tx)? >= v {
+            continue;
+        }
         tx.execute_batch(MIGRATIONS[(v - 1) as usize])?;
         tx.pragma_update(None, "user_version", v)?;
         if v == 5 {
             // The report figures are new in version 5: compute them for existing requests.
-            crate::projection::recompute(&tx, crate::projection::Scope::All)?;
+            recompute(&tx)?;
         }
         tx.commit()?;
+    }
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if app_id == 0 {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
     Ok(())
 }

@@ -318,7 +318,7 @@ pub fn responses_split(
             let mid = lo + (hi - lo) / 2;
             std::thread::scope(|s| {
                 let handle = s.spawn(move || -> Result<Acc> {
-                    let second = crate::store::db::open_existing(&path)?;
+                    let second = crate::store::db::open_reader(&path)?;
                     scan(&second, cid, (mid + 1, hi), today, very)
                 });
                 let mine = scan(conn, cid, (lo, mid), today, very);
