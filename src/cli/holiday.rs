@@ -49,6 +49,9 @@ pub fn run(cmd: HolidayCommand, ctx: &Context) -> anyhow::Result<()> {
         HolidayCommand::List { state, year, format } => {
             let state = foiatrack::store::law::code(&conn, &state)?;
             let year = year.unwrap_or(ctx.today.year());
+            if !(1900..=2199).contains(&year) {
+                anyhow::bail!("--year {year} is out of range: give a year from 1900 to 2199");
+            }
             let days = holiday::calendar(&conn, &state)?.holidays(year);
             print_list(format, &days, &["date", "weekday", "name", "origin"], |h| {
                 vec![

@@ -122,8 +122,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
 }
 
+/// Every date flag: strict `YYYY-MM-DD` within the dates foiatrack accepts (1900-2199).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))
+    foiatrack::core::dates::parse_ymd(s)
 }
 
 /// What every command needs: where the database is and what day it is.
@@ -156,16 +157,38 @@ pub fn main() -> ExitCode {
         db_given: cli.db.is_some(),
         today: cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
     };
-    match dispatch(cli.command, &ctx) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command, &ctx))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("error: {}", message(&e));
+            let internal = e.chain().any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_internal));
+            ExitCode::from(if internal { EXIT_INTERNAL } else { 1 })
+        }
+        // The panic hook has printed where; say what it means.
+        Err(_) => {
+            eprintln!("error: internal error (a bug in foiatrack; please report it): the command stopped unexpectedly");
+            ExitCode::from(EXIT_INTERNAL)
         }
     }
+}
+
+/// Exit code for a bug in foiatrack (user errors exit 1, usage errors 2).
+pub const EXIT_INTERNAL: u8 = 3;
+
+/// The error as one message: the context lines the CLI added, then foiatrack's own sentence,
+/// which already says its cause (so rusqlite's and io's own words are not repeated after it).
+fn message(e: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if cause.downcast_ref::<Error>().is_some() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

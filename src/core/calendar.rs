@@ -54,6 +54,11 @@ pub fn observed(d: NaiveDate) -> NaiveDate {
 /// The federal holidays as observed in `year`, in date order. Includes 31 December when the
 /// next New Year's Day falls on a Saturday.
 pub fn federal(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    // Outside these years there is no 31 December of the next year's observance to compute and
+    // chrono's range ends; foiatrack's own dates stay within 1900-2199 (`core::dates`).
+    if !(1..=9998).contains(&year) {
+        return Vec::new();
+    }
     let mut days = Vec::with_capacity(12);
     let new_year = observed(ymd(year, 1, 1));
     if new_year.year() == year {

@@ -230,7 +230,7 @@ pub fn render(ctx: &LetterContext) -> Result<Letter> {
         LetterKind::Followup => FollowupLetter(ctx).render(),
         LetterKind::Appeal => AppealLetter(ctx).render(),
     }
-    .map_err(|e| Error::invalid(format!("cannot render the {} letter: {e}", ctx.kind)))?;
+    .map_err(|e| Error::Internal(format!("cannot render the {} letter: {e}", ctx.kind)))?;
     Ok(Letter {
         kind: ctx.kind,
         tracking_code: ctx.tracking_code.clone(),
