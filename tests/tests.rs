@@ -9,6 +9,7 @@ mod smtp_server;
 mod util;
 
 mod agencies;
+mod core;
 mod foundation;
 mod help;
 mod intake;

@@ -144,6 +144,12 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
                     eprintln!("  {p}");
                 }
             }
+            if dry_run {
+                for c in &report.changes {
+                    let show = |v: &Option<String>| v.as_deref().map_or("(empty)".to_string(), |v| format!("'{v}'"));
+                    println!("  {}: {} {} -> {}", c.key, c.field, show(&c.before), show(&c.after));
+                }
+            }
             let verb = if dry_run { "Would import" } else { "Imported" };
             println!(
                 "{verb} {name}: {} added, {} updated, {} unchanged{}",
@@ -155,7 +161,8 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         AgencyCommand::List { states, kinds, format } => {
-            let states = states.iter().map(|s| foiatrack::store::law::code(&conn, s)).collect::<foiatrack::Result<Vec<_>>>()?;
+            let states =
+                states.iter().map(|s| foiatrack::store::law::code(&conn, s)).collect::<foiatrack::Result<Vec<_>>>()?;
             let list = agency::list(&conn, &Filter { states, kinds })?;
             print_list(format, &list, &["key", "name", "state", "kind", "population", "email", "portal_url"], |a| {
                 vec![

@@ -12,13 +12,12 @@ use clap::Args;
 use rusqlite::Connection;
 
 use super::Context;
-use foiatrack::store::files::FileStore;
 use foiatrack::core::letter::LetterKind;
-use foiatrack::ops::send::{self, FileMailer, Sender};
-use foiatrack::store::request::{self, NewEvent, Via};
 use foiatrack::core::status::EventKind;
+use foiatrack::ops::send::{self, FileMailer, Sender};
 use foiatrack::ops::{data as ingest, mail as intake};
-use foiatrack::store::config;
+use foiatrack::store::files::FileStore;
+use foiatrack::store::request::{self, NewEvent, Via};
 use foiatrack::views::request as request_view;
 
 const AGENCIES: &str = include_str!("../../examples/agencies.csv");
@@ -157,14 +156,19 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
 
     let mut conn = foiatrack::ops::database::create_or_open(&db_path)?;
     foiatrack::ops::law::load_builtin(&mut conn)?;
-    foiatrack::ops::agency::import(&mut conn, "examples/agencies.csv", AGENCIES.as_bytes(), foiatrack::ops::agency::ImportOptions::default())?;
+    foiatrack::ops::agency::import(
+        &mut conn,
+        "examples/agencies.csv",
+        AGENCIES.as_bytes(),
+        foiatrack::ops::agency::ImportOptions::default(),
+    )?;
     for (k, v) in [
         ("requester.name", "Jane Doe"),
         ("requester.organization", "Example Newsroom"),
         ("requester.email", "jane@newsroom.example.org"),
         ("requester.address", "1 Press Row\nSpringfield, XX 00000"),
     ] {
-        config::set(&conn, k, v)?;
+        foiatrack::ops::config::set(&mut conn, k, v)?;
     }
     let sent_on = monday_on_or_before(today - Duration::days(98));
     let c = foiatrack::ops::campaign::create(
@@ -183,8 +187,12 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         },
         sent_on,
     )?;
-    let added =
-        foiatrack::ops::campaign::add_agencies(&mut conn, &c.slug, &foiatrack::ops::campaign::Selection { all: true, ..Default::default() }, sent_on)?;
+    let added = foiatrack::ops::campaign::add_agencies(
+        &mut conn,
+        &c.slug,
+        &foiatrack::ops::campaign::Selection { all: true, ..Default::default() },
+        sent_on,
+    )?;
     println!("Loaded {} agencies and the records laws; campaign \"{}\" with {} requests.", 90, c.title, added.added);
 
     // Send: email to an outbox folder (the dry-run transport, recorded as sent); the rest by mail.
@@ -212,8 +220,11 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     );
 
     // The season of replies.
-    let requests =
-        request_view::list(&conn, &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() }, today)?;
+    let requests = request_view::list(
+        &conn,
+        &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() },
+        today,
+    )?;
     let mut steps: Vec<(NaiveDate, String, Step)> = Vec::new();
     let day = |n: i64| weekday_on_or_after(sent_on + Duration::days(n));
     let ev = |kind: EventKind, on: NaiveDate| NewEvent::new(kind, on);

@@ -4,10 +4,10 @@ use clap::Args;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
-use foiatrack::store::law::Appeal;
 use foiatrack::core::letter::{LetterKind, file_name};
-use foiatrack::views::letter;
 use foiatrack::ops::send::{self, FileMailer, Mailer};
+use foiatrack::store::law::Appeal;
+use foiatrack::views::letter;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Picks the requests to chase today: overdue (or past the follow-up date where the law sets

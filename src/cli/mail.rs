@@ -4,8 +4,8 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use foiatrack::store::files::FileStore;
 use foiatrack::ops::mail;
+use foiatrack::store::files::FileStore;
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {

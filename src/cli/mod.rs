@@ -5,6 +5,7 @@ mod agency;
 mod campaign;
 mod config;
 mod data;
+mod database;
 mod deadline;
 mod demo;
 mod due;
@@ -120,6 +121,21 @@ pub enum Command {
     Export(export::ExportArgs),
     /// The whole product on the example data, in one command, on a fresh database
     Demo(demo::DemoArgs),
+    /// A consistent copy of the database and its files, safe while others write
+    #[command(after_help = "Example:\n  foiatrack backup backups/campaign-2026-12-02.db")]
+    Backup {
+        /// The new database file to write (its files folder goes beside it)
+        dest: PathBuf,
+    },
+    /// Check the database: integrity, derived figures against the events, stored files
+    #[command(after_help = "Example:\n  foiatrack doctor\n  foiatrack doctor --fix")]
+    Doctor {
+        /// Recompute derived figures that disagree and remove files nothing refers to
+        #[arg(long)]
+        fix: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
 /// Every date flag: strict `YYYY-MM-DD` within the dates foiatrack accepts (1900-2199).
@@ -217,6 +233,8 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Report(cmd) => report::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
+        Command::Backup { dest } => database::backup(&dest, ctx),
+        Command::Doctor { fix, format } => database::doctor(fix, format, ctx),
     }
 }
 

@@ -2,8 +2,8 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use foiatrack::views::request::{self, Filter};
 use foiatrack::core::status::Status;
+use foiatrack::views::request::{self, Filter};
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {

@@ -7,8 +7,8 @@ use clap::Args;
 use super::Context;
 use super::output::{Format, opt, print_list};
 use foiatrack::core::letter::{LetterKind, file_name};
-use foiatrack::views::letter;
 use foiatrack::ops::send::{self, FileMailer, Mailer, Outcome, SmtpMailer};
+use foiatrack::views::letter;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Mail settings come from the environment:
@@ -99,16 +99,17 @@ pub fn send_batch(
         {
             std::thread::sleep(p);
         }
-        let outcome = match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
-            Ok(o) => o,
-            Err(e) => Outcome {
-                tracking_code: code.clone(),
-                to: String::new(),
-                message_id: String::new(),
-                letter: kind,
-                error: Some(e.to_string()),
-            },
-        };
+        let outcome =
+            match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
+                Ok(o) => o,
+                Err(e) => Outcome {
+                    tracking_code: code.clone(),
+                    to: String::new(),
+                    message_id: String::new(),
+                    letter: kind,
+                    error: Some(e.to_string()),
+                },
+            };
         match &outcome.error {
             None => {
                 sent += 1;

@@ -7,7 +7,6 @@ use std::sync::OnceLock;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
@@ -308,4 +307,3 @@ mod tests {
         assert!(!cal.is_holiday(ymd(2300, 12, 26)));
     }
 }
-

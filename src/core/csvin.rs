@@ -77,4 +77,3 @@ pub fn crlf_to_lf(data: &[u8]) -> Vec<u8> {
     CrlfToLf::new(data).read_to_end(&mut out).expect("reading from memory cannot fail");
     out
 }
-

@@ -58,6 +58,9 @@ mod tests {
     fn period_bounds() {
         assert_eq!(check_days("--days", 365), Ok(365));
         assert!(check_days("--days", 0).is_err());
-        assert_eq!(check_days("--days", 4294967295).unwrap_err(), "--days 4294967295 is out of range: give 1 to 365 days");
+        assert_eq!(
+            check_days("--days", 4294967295).unwrap_err(),
+            "--days 4294967295 is out of range: give 1 to 365 days"
+        );
     }
 }

@@ -6,8 +6,8 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
 use crate::core::calendar::Calendar;
-use crate::core::daytype::DayType;
 use crate::core::dates::MAX_PERIOD_DAYS;
+use crate::core::daytype::DayType;
 use crate::core::status::{self, EventKind, Refused, Status};
 
 /// A response period: N business or calendar days, or none set by statute.

@@ -409,4 +409,3 @@ mod tests {
         assert_eq!((cols.date, cols.vendor, cols.description, cols.amount), (0, 1, Some(2), 3));
     }
 }
-

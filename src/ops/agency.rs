@@ -318,4 +318,3 @@ pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOption
     }
     Ok(report)
 }
-

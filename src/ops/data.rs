@@ -93,7 +93,6 @@ fn sniff(path: &Path) -> Result<Format> {
     })
 }
 
-
 fn decode(field: &[u8]) -> String {
     match std::str::from_utf8(field) {
         Ok(s) => s.to_string(),
@@ -456,4 +455,3 @@ pub fn record_total(
     tx.commit()?;
     Ok(())
 }
-

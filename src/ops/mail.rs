@@ -11,9 +11,9 @@ use regex::Regex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::core::status::{EventKind, Status};
 use crate::store::files::{FileStore, sha256_hex};
 use crate::store::request::{self, NewEvent, Via};
-use crate::core::status::{EventKind, Status};
 use crate::{Error, Result};
 
 /// How a message was tied to a request.
@@ -360,4 +360,3 @@ pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> R
         acknowledged,
     })
 }
-

@@ -5,6 +5,7 @@
 
 pub mod agency;
 pub mod campaign;
+pub mod config;
 pub mod data;
 pub mod database;
 pub mod holiday;

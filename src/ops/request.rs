@@ -42,7 +42,9 @@ fn check_flags(e: &NewEvent, today: NaiveDate) -> Result<()> {
     }
     for d in [Some(e.on), e.until].into_iter().flatten() {
         if !in_bounds(d) {
-            return Err(Error::invalid(format!("{d} is outside the dates foiatrack accepts ({MIN_DATE} to {MAX_DATE})")));
+            return Err(Error::invalid(format!(
+                "{d} is outside the dates foiatrack accepts ({MIN_DATE} to {MAX_DATE})"
+            )));
         }
     }
     if let Some(u) = e.until

@@ -16,10 +16,10 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::core::letter::{Letter, LetterKind};
+use crate::core::status::{EventKind, Status};
 use crate::ops::request::log_in;
 use crate::store::outbox::{Pending, pending};
 use crate::store::request::{self, NewEvent, Via};
-use crate::core::status::{EventKind, Status};
 use crate::{Error, Result};
 
 /// Who the mail comes from, and where replies should go.
@@ -323,4 +323,3 @@ pub fn record_paper(conn: &mut Connection, letter: &Letter, path: &str, today: N
     tx.commit()?;
     Ok(())
 }
-

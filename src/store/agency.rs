@@ -149,7 +149,9 @@ pub fn valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';' || c == '<' || c == '>' || c == '"')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';' || c == '<' || c == '>' || c == '"')
 }
 
 fn blank_to_none(s: Option<&str>) -> Option<String> {
@@ -399,4 +401,3 @@ mod tests {
         assert!("town".parse::<Kind>().is_err());
     }
 }
-

@@ -139,4 +139,3 @@ pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<Holi
     }
     if problems.is_empty() { Ok(rows) } else { Err(Error::Import { file: file.into(), problems }) }
 }
-

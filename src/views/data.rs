@@ -6,8 +6,8 @@ use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::store::request;
 use crate::Result;
+use crate::store::request;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SourceInfo {
@@ -149,4 +149,3 @@ pub fn campaign_year(c: &crate::store::campaign::Campaign) -> Option<i32> {
         _ => None,
     }
 }
-

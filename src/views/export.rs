@@ -6,8 +6,8 @@ use rusqlite::{Connection, types::ValueRef};
 use serde_json::{Map, Value};
 
 use crate::core::deadline::business_days_between;
-use crate::projection::Calendars;
 use crate::core::status::Status;
+use crate::projection::Calendars;
 use crate::{Error, Result};
 
 /// A flat table: column names and rows of JSON values (numbers stay numbers).

@@ -16,7 +16,6 @@ use crate::projection::Calendars;
 use crate::store::request::{self, Request};
 use crate::{Error, Result};
 
-
 /// Everything a letter can say, already formatted for print.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LetterContext {
@@ -246,4 +245,3 @@ pub fn letter(conn: &Connection, code: &str, kind: LetterKind, today: NaiveDate)
     let req = request::find(conn, code)?;
     render(&context(conn, &req, kind, today)?)
 }
-
