@@ -263,3 +263,35 @@ fn backup_while_writing_is_consistent_and_doctor_finds_and_fixes() {
     assert!(!stray.join("abandoned").exists());
     env.ok(&["doctor"]);
 }
+
+#[test]
+fn an_unclosed_quote_is_named_where_it_opens_and_imports_nothing() {
+    let env = Env::new();
+    let agencies =
+        env.write("a.csv", "name,state,email\n\"City of X,CO,a@x.example.org\nCity of Y,CO,b@y.example.org\n");
+    let err = env.fails(&["agency", "import", agencies.to_str().unwrap()], 1);
+    assert!(err.contains("a.csv:2: a quoted field starts here and is never closed"), "{err}");
+    let holidays = env.write("h.csv", "state,date,name\nCO,2026-03-03,\"Open\nCO,2026-03-04,B\n");
+    let err = env.fails(&["holiday", "import", holidays.to_str().unwrap()], 1);
+    assert!(err.contains("h.csv:2: a quoted field starts here"), "{err}");
+    assert_eq!(env.json(&["agency", "list", "--format", "json"]).as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn holiday_import_counts_only_what_it_changed() {
+    let env = Env::new();
+    let file = env.write("h.csv", "state,date,name\nCO,2026-03-03,Town day\nCO,2026-03-04,Other day\n");
+    let first = env.ok(&["holiday", "import", file.to_str().unwrap()]);
+    assert_eq!(first.trim(), format!("Imported 2 holidays from {} (0 already in the calendar)", file.display()));
+    let again = env.ok(&["holiday", "import", file.to_str().unwrap()]);
+    assert_eq!(again.trim(), format!("Imported 0 holidays from {} (2 already in the calendar)", file.display()));
+}
+
+#[test]
+fn addresses_with_control_characters_are_refused_at_import() {
+    let env = Env::new();
+    let file = env.write("a.csv", "name,state,email\nCity A,CO,\"n\u{0}@a.example.org\"\nCity B,CO,a\u{1}b@b.example.org\nCity C,CO,c\u{7f}@c.example.org\n");
+    let err = env.fails(&["agency", "import", file.to_str().unwrap()], 1);
+    assert!(err.starts_with("error: 3 invalid rows in"), "{err}");
+    assert_eq!(err.matches("invalid email address").count(), 3, "{err}");
+}

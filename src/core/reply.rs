@@ -276,7 +276,7 @@ pub fn classify(m: &MailFacts) -> MailKind {
     if let Some(portal) = portal_by_signature(&subject, &body) {
         return MailKind::Portal(Portal { portal, request_number: portal_number(portal, &subject, &body) });
     }
-    if is_automatic(m, &body) {
+    if is_automatic(m, &body) || is_out_of_office_text(&body) {
         return MailKind::AutoReply(auto_reply(&subject, &body));
     }
     MailKind::Reply
@@ -309,7 +309,7 @@ static DSN_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
 static DSN_STATUS: LazyLock<Regex> = LazyLock::new(|| re(r"(?im)^\s*status\s*:\s*([245]\.\d{1,3}\.\d{1,3})"));
 static DSN_ACTION: LazyLock<Regex> = LazyLock::new(|| re(r"(?im)^\s*action\s*:\s*([a-z]+)"));
 static BODY_STATUS: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)(?:\b[245]\d\d[ -]|#|\breason:\s*|\bstatus(?: code)?:\s*)([245]\.\d{1,3}\.\d{1,3})\b"));
+    LazyLock::new(|| re(r"(?i)(?:\b[245]\d\d[ -]'?|#|\breason:\s*|\bstatus(?: code)?:\s*)([245]\.\d{1,3}\.\d{1,3})\b"));
 const ADDR: &str = r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}";
 static BODY_RECIPIENTS: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
@@ -454,6 +454,20 @@ fn is_automatic(m: &MailFacts, body: &str) -> bool {
     weak && AUTO_BODY.is_match(clip(body, 8 * 1024))
 }
 
+static OOO_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:i am|i'm|i will be) (?:currently )?(?:out of (?:the )?office|away from (?:the|my) (?:office|desk)|on (?:annual |medical |parental |sick )?leave|on vacation)\b")
+});
+static OOO_RETURN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:will|shall) (?:return|be back|be returning)\b|\buntil\b|\bthrough\b|\breturning on\b"));
+
+/// An out-of-office sent without any automatic header: a short text that says so in the
+/// first person, present tense, with a return date ("I was out last week" is a person).
+fn is_out_of_office_text(body: &str) -> bool {
+    let text = fresh_text(clip(body, 8 * 1024));
+    let text = text.trim();
+    text.len() < 800 && OOO_TEXT.is_match(text) && OOO_RETURN.is_match(text)
+}
+
 fn auto_reply(subject: &str, body: &str) -> AutoReply {
     let text = clip(body, 16 * 1024);
     let reference = reference_in(text, false).or_else(|| reference_in(subject, false));
@@ -473,23 +487,25 @@ static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
 static REFERENCE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\brequest\s*(?:number|no\.|num\.|#|id)\s*(?:is|was|:)?\s*#?\s*:?\s*([A-Z0-9][A-Z0-9/-]*[0-9][A-Z0-9/-]*)")
 });
+static REFERENCE_HASH: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(?:\bassigned\s+(?:it\s+)?(?:the\s+)?(?:number\s+)?#?\s*|#\s?)([A-Z]{1,6}-\d[A-Z0-9/-]*)")
+});
 static REFERENCE_LOOSE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\brequests?\s+(?:number\s+|no\.\s*|#\s*|id\s+)?(?:is\s+)?:?\s*#?\s*([A-Z0-9]+(?:-[A-Z0-9]+)+)")
 });
 
 fn reference_in(text: &str, loose: bool) -> Option<String> {
-    let pick = |r: &Regex| {
-        r.captures_iter(text)
-            .map(|c| c[1].trim_end_matches(['-', '/']).to_string())
-            .find(|t| t.len() >= 3 && t.len() <= 40 && t.chars().filter(|c| c.is_ascii_digit()).count() >= 2)
+    let valid = |t: &str| t.len() >= 3 && t.len() <= 40 && t.chars().filter(|c| c.is_ascii_digit()).count() >= 2;
+    // (start, token) of the first valid match of a pattern.
+    let first = |r: &Regex| {
+        r.captures_iter(text).find_map(|c| {
+            let t = c[1].trim_end_matches(['-', '/']).to_string();
+            valid(&t).then(|| (c.get(0).map(|m| m.start()).unwrap_or(0), t))
+        })
     };
-    let first = |r: &Regex| r.captures(text).and_then(|c| c.get(0)).map(|m| m.start());
-    // The earliest of the two strict forms; the loose form only as a fallback.
-    let strict = match (first(&REFERENCE), first(&REFERENCE_REQUEST)) {
-        (Some(a), Some(b)) if b < a => pick(&REFERENCE_REQUEST).or_else(|| pick(&REFERENCE)),
-        _ => pick(&REFERENCE).or_else(|| pick(&REFERENCE_REQUEST)),
-    };
-    strict.or_else(|| if loose { pick(&REFERENCE_LOOSE) } else { None })
+    // The earliest of the strict forms; the loose form only as a fallback.
+    let strict = [&*REFERENCE, &*REFERENCE_REQUEST, &*REFERENCE_HASH].into_iter().filter_map(first).min_by_key(|(at, _)| *at);
+    strict.map(|(_, t)| t).or_else(|| if loose { first(&REFERENCE_LOOSE).map(|(_, t)| t) } else { None })
 }
 
 // --- portals
@@ -958,7 +974,7 @@ fn fee_in(s: &str) -> Option<(f32, i64)> {
 
 // Extensions and estimates
 static EXTENSION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bextend(?:s|ed|ing)?\b|\bextension\b|\badditional time\b|\b(?:additional|another|extra|further)\s+(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)\s+(?:\(\d{1,3}\)\s+)?(?:business |working |calendar )?days\b|\b(?:need|needs|require|requires) (?:more|additional) time\b")
+    re(r"(?i)\bextend(?:s|ed|ing)?\b|\bextension\b|\badditional time\b|\b(?:additional|another|extra|further)\s+(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)\s+(?:\(\d{1,3}\)\s+)?(?:business |working |calendar )?days\b|\b(?:need|needs|require|requires) (?:more|additional) time\b|\b(?:need|needs|require|requires) until\b")
 });
 static NO_EXTENSION: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:no|not|without|never)\b(?:\s+\S+){0,3}\s+extensions?\b|\bextended (?:family|hours)\b"));
@@ -968,7 +984,7 @@ static UNTIL_DATE_CUE: LazyLock<Regex> = LazyLock::new(|| {
 static DUE_DATE_CHANGED: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\bdue date\b.{0,80}?\b(?:has been |was )?(?:changed|extended|moved|updated|reset) to\b"));
 static ESTIMATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:estimated|anticipated|expected|projected|target|tentative)\s+(?:completion\s+|response\s+|production\s+|release\s+|due\s+|delivery\s+)?date\b|\b(?:anticipate|anticipates|expect|expects|estimate|estimates|plan|plans|hope|hopes|intend|intends)\s+(?:\S+\s+){0,8}?(?:provide|produce|release|respond|complete|have|send|finish|be able)\b|\bwill be (?:available|ready|provided|released|produced|completed|sent)\b|\bnext installment\b|\bshould (?:be able to )?(?:respond|provide|complete|have)\b")
+    re(r"(?i)\b(?:estimated|anticipated|expected|projected|target|tentative)\s+(?:completion\s+|response\s+|production\s+|release\s+|due\s+|delivery\s+)?date\b|\b(?:anticipate|anticipates|expect|expects|estimate|estimates|plan|plans|hope|hopes|intend|intends)\s+(?:\S+\s+){0,8}?(?:provide|produce|release|respond|complete|have|send|finish|be able)\b|\b(?:will|should|would) be (?:available|ready|provided|released|produced|completed|complete|sent)\b|\bnext installment\b|\bshould (?:be able to )?(?:respond|provide|complete|have)\b")
 });
 
 fn extension_in(s: &str, base: Option<NaiveDate>) -> Option<(f32, Option<u32>, Option<NaiveDate>)> {
@@ -996,16 +1012,16 @@ fn estimate_in(s: &str, base: Option<NaiveDate>) -> Option<(f32, NaiveDate)> {
 
 // Denials
 static DENIAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:is|are|has been|have been|was|were|must be|will be|is being|are being)\s+(?:hereby\s+)?(?:respectfully\s+)?(?:therefore\s+)?(?:accordingly\s+)?denied\b|\b(?:not able|unable|cannot|can ?not)\s+(?:to\s+)?(?:release|provide|produce|disclose)\b.{0,120}\b(?:confidential|exempt|privileged|prohibited)\b|\b(?:deny|denies|denying|must deny|hereby deny)\s+(?:your|the|this|access)\b|\b(?:must|will|are|is)\s+(?:respectfully\s+)?(?:declin(?:e|ing))\s+(?:your|the|to (?:release|provide|produce|disclose))\b|\bdenial of (?:your|the) request\b|\bwithh(?:old|olding|eld)\s+(?:\S+\s+){0,6}?in (?:full|(?:their|its) entirety|whole)\b|\b(?:are|is)\s+(?:\S+\s+){0,2}?(?:exempt|confidential) (?:from (?:public )?(?:disclosure|release|inspection)|under)\b|\bnot subject to (?:public )?disclosure\b|\b(?:is|are) withholding (?:these|the|all|those)\s+(?:responsive\s+)?(?:records|documents)\b")
+    re(r"(?i)\b(?:is|are|has been|have been|was|were|must be|will be|is being|are being)\s+(?:hereby\s+)?(?:respectfully\s+)?(?:therefore\s+)?(?:accordingly\s+)?denied\b|\b(?:not able|unable|cannot|can ?not)\s+(?:to\s+)?(?:release|provide|produce|disclose)\b.{0,120}\b(?:confidential|exempt|privileged|prohibited)\b|\b(?:deny|denies|denying|must deny|hereby deny)\s+(?:your|the|this|access)\b|\b(?:must|will|are|is)\s+(?:respectfully\s+)?(?:declin(?:e|ing))\s+(?:your|the|to (?:release|provide|produce|disclose))\b|\bdenial of (?:your|the) request\b|\bwithh(?:old|olding|eld)\s+(?:\S+\s+){0,6}?in (?:full|(?:their|its) entirety|whole)\b|\b(?:are|is)\s+(?:\S+\s+){0,2}?(?:exempt|confidential) (?:from (?:public )?(?:disclosure|release|inspection)|under)\b|\bnot subject to (?:public )?disclosure\b|\b(?:are|is) not (?:a )?public records?\b|\bwill not be (?:released|disclosed|produced|made available)\b|\b(?:is|are) withholding (?:these|the|all|those)\s+(?:responsive\s+)?(?:records|documents)\b")
 });
 static DENIAL_EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bwaiver\b|\bintended recipient\b|\bthis (?:e-?mail|message|communication)\b|\bexpedited processing\b|\bappeal (?:is|was|has been) denied\b|\b(?:payment|card|login|password) (?:is|was|has been) denied\b")
+    re(r"(?i)\bwaiver\b|\bintended recipient\b|\bthis (?:e-?mail|message|communication)\b|\bexpedited processing\b|\bappeal (?:is|was|has been) denied\b|\b(?:payment|card|login|password) (?:is|was|has been) denied\b|\bwill not be (?:released|disclosed|produced|made available) (?:until|unless|before)\b")
 });
 static IN_PART: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bin part\b|\bpartial(?:ly)?\b|\bredact"));
 /// Exemption citations: "5 U.S.C. § 552(b)(6)", "Exemption 5", "Exemption 7(C)",
 /// "C.R.S. § 24-72-204(3)(a)(IV)", "Gov. Code 7927.705", "RCW 42.56.240(1)", "§ 24-72-204".
 static EXEMPTION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d{1,2}\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|sec(?:tion|\.)?)?\s*\d+[a-z]?(?:\s*\([0-9a-z]{1,4}\))*|\bexemptions?\s+(?:\(b\)\s*)?\(?\d\)?(?:\s*\([a-f]\))?|\b(?:C\.?R\.?S\.?|RCW|ORS|MCL|N\.?J\.?S\.?A\.?|(?:Tex(?:as)?\.?\s+|Cal(?:ifornia)?\.?\s+)?Gov(?:ernment|'t|t|\.)?\s+Code|Pub(?:lic|\.)?\s+Off(?:icers|\.)?\s+Law)\s*(?:§+|sec(?:tion|\.)?)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|§+\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\(b\)\s*\(\d\)(?:\s*\([a-f]\))?|\bsection\s+\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*")
+    re(r"(?i)\b\d{1,3}\s+ILCS\s+\d+/\d[0-9a-z.-]*(?:\s*\([0-9a-z]{1,5}\))*|\b(?:Fla\.?\s+Stat\.?|Minn\.?\s+Stat\.?|A\.?R\.?S\.?|Va\.?\s+Code|Ohio\s+Rev\.?\s+Code|Ga\.?\s+Code\s+Ann\.?)\s*(?:§+)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\b\d{1,2}\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|sec(?:tion|\.)?)?\s*\d+[a-z]?(?:\s*\([0-9a-z]{1,4}\))*|\bexemptions?\s+(?:\(b\)\s*)?\(?\d\)?(?:\s*\([a-f]\))?|\b(?:C\.?R\.?S\.?|RCW|ORS|MCL|N\.?J\.?S\.?A\.?|(?:Tex(?:as)?\.?\s+|Cal(?:ifornia)?\.?\s+)?Gov(?:ernment|'t|t|\.)?\s+Code|Pub(?:lic|\.)?\s+Off(?:icers|\.)?\s+Law)\s*(?:§+|sec(?:tion|\.)?)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|§+\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\(b\)\s*\(\d\)(?:\s*\([a-f]\))?|\bsection\s+\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*")
 });
 
 fn exemption_in(s: &str) -> Option<String> {
@@ -1023,6 +1039,14 @@ static ATTACHED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:(?:please )?find (?:\S+\s+){0,4}?(?:attached|enclosed)|attached (?:please find|are|is|you will find|herewith)|(?:i|we)(?:'ve| have)? (?:attached|enclosed)|(?:records?|documents?|files?|contracts?|minutes|reports?|logs?|copies|video|data|materials|emails)\s+(?:\S+\s+){0,4}?(?:are|is) (?:attached|enclosed)|enclosed (?:please find|are|is)|see (?:the )?attached|here (?:are|is) (?:the|your) (?:\S+\s+){0,3}?(?:records|documents|files|minutes|reports|copies|data|e-?mails|video))")
 });
 static ATTACHED_WEAK: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:are|is) attached\b"));
+/// What is attached is a letter about the request, not the records.
+static ATTACHED_LETTER: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\battached (?:\S+\s+){0,2}?(?:letter|correspondence|response letter|determination|memo|memorandum|notice|invoice|estimate|form|fee schedule)\b|\b(?:letter|correspondence|determination|notice|invoice|estimate|form) (?:is|are) attached\b")
+});
+/// More to come after what this message delivers.
+static PARTIAL_MORE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:still|continuing to|continue to) (?:gathering|gather|collecting|collect|reviewing|review|searching for|compiling|processing|process|locating)\b|\bwill (?:send|provide|forward|produce|release) (?:them|the rest|the remainder|the remaining|those|the others)\b|\b(?:is|are) not yet available\b|\bremaining (?:records|documents|items|emails)\b")
+});
 static DONE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\bthis (?:completes|concludes|fulfills|closes)\b|\b(?:request|matter) (?:\S+ )?(?:is|has been) (?:now )?(?:closed|complete|completed|fulfilled)\b|\b(?:completes|concludes) (?:the|our|its|\S+'s) (?:response|processing)\b|\b(?:are|is) now available (?:for download|to download|in the (?:online )?portal)\b|\bavailable for download\b|\b(?:have|has) been (?:provided|produced|mailed|sent) to you\b|\b(?:was|were) mailed to you\b|\breleased all (?:\S+ )?records\b|\b(?:uploaded|posted|placed)\b(?:\s+\S+){0,6}?\s+(?:to|in|on) (?:the|a|our) (?:shared folder|shared drive|portal|file share|ftp site|link)\b|\b(?:that|this) (?:is|should be) (?:everything|all (?:of )?the records)\b")
 });
@@ -1057,6 +1081,11 @@ fn read_sentences(
 ) {
     let has_files = m.attachment_names.iter().any(|n| !n.trim().is_empty());
     let asks_payment = sentences.iter().any(|s| ASKS_PAYMENT.is_match(s));
+    // This message itself hands over records (so "still gathering the rest" means partial).
+    let delivers = sentences
+        .iter()
+        .any(|s| (ATTACHED.is_match(s) || ATTACHED_WEAK.is_match(s) || DONE.is_match(s)) && !ATTACHED_LETTER.is_match(s))
+        || (has_files && !sentences.iter().any(|s| ATTACHED_LETTER.is_match(s)));
     let add = |suggestion: Suggestion, conf: f32, s: &str, found: &mut Vec<Suggested>| {
         found.push(Suggested { suggestion, confidence: conf, evidence: evidence(s) });
     };
@@ -1104,9 +1133,12 @@ fn read_sentences(
         }
         if PARTIAL.is_match(s) {
             add(Suggestion::Partial, damp(0.8), s, found);
+        } else if delivers && PARTIAL_MORE.is_match(s) {
+            add(Suggestion::Partial, damp(0.75), s, found);
         }
-        let attached = ATTACHED.is_match(s);
-        let weak_attached = !attached && ATTACHED_WEAK.is_match(s);
+        let letter = ATTACHED_LETTER.is_match(s);
+        let attached = ATTACHED.is_match(s) && !letter;
+        let weak_attached = !attached && !letter && ATTACHED_WEAK.is_match(s);
         let done = DONE.is_match(s);
         if attached || weak_attached || done {
             let mut c: f32 = if done && attached {
@@ -1181,7 +1213,8 @@ mod tests {
             &RATE_BEFORE, &LIMIT_BEFORE, &TOTAL_BEFORE, &LINK_BEFORE, &DEPOSIT_BEFORE, &ASKS_PAYMENT, &EXTENSION,
             &NO_EXTENSION, &UNTIL_DATE_CUE, &DUE_DATE_CHANGED, &ESTIMATE, &DENIAL, &DENIAL_EXCLUDE, &IN_PART,
             &EXEMPTION, &NO_RECORDS, &NOT_YET, &ATTACHED, &ATTACHED_WEAK, &DONE, &PARTIAL, &CLARIFY,
-            &CLARIFY_EXCLUDE, &CLARIFY_QUESTION, &ACK, &ACK_WEAK,
+            &CLARIFY_EXCLUDE, &CLARIFY_QUESTION, &ACK, &ACK_WEAK, &OOO_TEXT, &OOO_RETURN, &REFERENCE_HASH,
+            &ATTACHED_LETTER, &PARTIAL_MORE,
         ];
         for r in all {
             let _ = r.is_match("x");

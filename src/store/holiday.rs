@@ -85,30 +85,23 @@ pub struct HolidayRow {
 
 /// Reads and checks a whole holiday file; any bad row fails it with every problem listed.
 pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<HolidayRow>> {
-    let data = csvin::crlf_to_lf(data);
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data.as_slice());
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}: cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect::<Vec<_>>();
+    let table = csvin::read_table(file, data)?;
+    let headers = table.headers;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(si), Some(di), Some(ni)) = (col("state"), col("date"), col("name")) else {
         return Err(Error::invalid(format!("{file}: the header must have the columns state, date, name")));
     };
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
+    for rec in table.records {
+        let (line, rec) = match rec {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::unreadable(file, &e));
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
         let problem = |column: &str, value: String, message: String| RowProblem {
             file: file.into(),
             line,
