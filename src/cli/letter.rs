@@ -17,6 +17,8 @@ pub enum LetterFormat {
 #[command(after_help = "Examples:
   foiatrack letter AMZ16-0007
   foiatrack letter AMZ16-0007 --kind followup
+  foiatrack letter AMZ16-0007 --kind appeal     # the next step the state's law provides:
+                                                # appeal, petition, notice-of-intent or final-demand
   foiatrack letter --campaign amazon-2016 --out letters/ --format eml")]
 pub struct LetterArgs {
     /// Print the letter for this request
@@ -28,6 +30,8 @@ pub struct LetterArgs {
     /// The folder for --campaign
     #[arg(long)]
     out: Option<PathBuf>,
+    /// request, followup, or appeal (the next step the law provides); or name the step:
+    /// petition, notice-of-intent, final-demand
     #[arg(long, value_parser = parse_kind, default_value = "request")]
     kind: LetterKind,
     #[arg(long, value_enum, default_value_t)]
@@ -56,6 +60,9 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     if let Some(code) = a.code {
         let l = letter::letter(&conn, &code, a.kind, ctx.today)?;
+        for n in &l.notes {
+            eprintln!("{n}");
+        }
         match a.format {
             LetterFormat::Txt => print!("{}", l.body),
             LetterFormat::Eml => {
@@ -92,6 +99,9 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
                 continue;
             }
         };
+        for n in l.notes.iter().filter(|n| n.starts_with("warning:")) {
+            eprintln!("{n}");
+        }
         match (&sender, &l.to) {
             (Some(sender), Some(_)) => {
                 let msg = foiatrack::ops::send::message(

@@ -9,5 +9,6 @@ pub mod daytype;
 pub mod deadline;
 pub mod letter;
 pub mod money;
+pub mod route;
 pub mod spending;
 pub mod status;

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_letters.sql"),
     include_str!("../../migrations/004_intake.sql"),
     include_str!("../../migrations/005_metrics.sql"),
+    include_str!("../../migrations/006_laws_v2.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.
@@ -194,6 +195,12 @@ pub fn migrate_from(conn: &mut Connection, from: i64, to: i64, recompute: Recomp
         tx.pragma_update(None, "user_version", v)?;
         if v == 5 {
             // The report figures are new in version 5: compute them for existing requests.
+            recompute(&tx)?;
+        }
+        if v == 6 {
+            // Who each period binds is new in version 6 and moves due dates (a Montana city is
+            // no longer on the state agencies' 5 business days): load it, then recompute.
+            crate::store::law::load_builtin_routes(&tx)?;
             recompute(&tx)?;
         }
         tx.commit()?;
