@@ -123,7 +123,8 @@ CREATE INDEX agencies_state ON agencies (state);
 -- Settings: the requester profile that signs letters, and campaign-wide policy.
 CREATE TABLE settings (
     name  TEXT PRIMARY KEY CHECK (name IN ('requester.name', 'requester.organization', 'requester.email',
-              'requester.phone', 'requester.address', 'policy.very_overdue_days', 'policy.followups_before_appeal')),
+              'requester.phone', 'requester.address', 'requester.state', 'policy.very_overdue_days',
+              'policy.followups_before_appeal')),
     value TEXT NOT NULL
 );
 

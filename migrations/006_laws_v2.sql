@@ -53,3 +53,16 @@ CREATE TABLE law_field_overrides (
     value TEXT NOT NULL,
     PRIMARY KEY (code, field)
 );
+
+-- A new setting, requester.state: the settings table names its keys, so it is rebuilt (copied
+-- aside, recreated, copied back) to keep the CREATE text schema.sql has.
+CREATE TABLE settings_before_6 AS SELECT name, value FROM settings;
+DROP TABLE settings;
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY CHECK (name IN ('requester.name', 'requester.organization', 'requester.email',
+              'requester.phone', 'requester.address', 'requester.state', 'policy.very_overdue_days',
+              'policy.followups_before_appeal')),
+    value TEXT NOT NULL
+);
+INSERT INTO settings (name, value) SELECT name, value FROM settings_before_6;
+DROP TABLE settings_before_6;

@@ -125,6 +125,9 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
         CampaignCommand::Add(a) => {
             let sel = Selection { all: a.all, states: a.states, kinds: a.kinds, keys: a.agencies };
             let report = campaign_ops::add_agencies(&mut conn, &a.slug, &sel, ctx.today)?;
+            for w in foiatrack::views::send::eligibility_warnings(&conn, &report.codes)? {
+                eprintln!("{w}");
+            }
             if a.format == Format::Json {
                 return print_json(&report);
             }

@@ -273,9 +273,9 @@ pub fn window(rule: &WindowRule, f: WindowFacts, cal: &Calendar, today: NaiveDat
     steps.push(match trigger {
         Trigger::Denial => format!("Denied on {} (day 0).", day(from)),
         Trigger::DeemedDenial => format!(
-            "Deemed denied: the response was due {} and none came{} (day 0).",
-            day(from),
-            rule.deemed_denial_citation.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+            "Deemed denied{}: the response was due {} and none came (day 0).",
+            rule.deemed_denial_citation.as_deref().map(|c| format!(" under {c}")).unwrap_or_default(),
+            day(from)
         ),
         Trigger::Request => format!("No response: counted from the request sent {} (day 0).", day(from)),
     });

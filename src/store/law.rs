@@ -249,8 +249,14 @@ fn route_from(code: &str, f: &Fields) -> Result<(Route, Coverage, String)> {
 /// The built-in route fields of one law, or none where they were never loaded.
 fn builtin_fields(conn: &Connection, code: &str) -> Result<Option<Fields>> {
     let sql = format!("SELECT {} FROM law_routes WHERE code = ?1", ROUTE_COLUMNS.join(", "));
-    Ok(conn
-        .query_row(&sql, [code], |r| {
+    // A migration step before version 6 (which adds law_routes) may replay requests.
+    let mut stmt = match conn.prepare_cached(&sql) {
+        Ok(stmt) => stmt,
+        Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(stmt
+        .query_row([code], |r| {
             let mut f = Fields::new();
             for (i, c) in ROUTE_COLUMNS.iter().enumerate() {
                 let v = match r.get_ref(i)? {
@@ -266,7 +272,8 @@ fn builtin_fields(conn: &Connection, code: &str) -> Result<Option<Fields>> {
 }
 
 fn field_overrides(conn: &Connection, code: &str) -> Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare("SELECT field, value FROM law_field_overrides WHERE code = ?1 ORDER BY field")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT field, value FROM law_field_overrides WHERE code = ?1 ORDER BY field")?;
     let rows = stmt.query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

@@ -132,3 +132,40 @@ pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
     out.sort_by(|a, b| b.overdue_days.cmp(&a.overdue_days).then(a.tracking_code.cmp(&b.tracking_code)));
     Ok(out)
 }
+
+/// Agencies under a law that gives the right to request to its own citizens or residents only,
+/// when the requester (`requester.state`) is from elsewhere or has not said: one warning per
+/// state, naming the agencies, so staff can arrange a local requester.
+pub fn eligibility_warnings(conn: &Connection, codes: &[String]) -> Result<Vec<String>> {
+    use crate::core::route::Eligibility;
+    use std::collections::BTreeMap;
+    let requester_state = crate::store::config::get(conn, "requester.state")?;
+    let mut by_state: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for code in codes {
+        let r = request::find(conn, code)?;
+        if requester_state.as_deref() == Some(r.state.as_str()) {
+            continue;
+        }
+        by_state.entry(r.state.clone()).or_default().push(r.agency_name.clone());
+    }
+    let mut out = Vec::new();
+    for (state, agencies) in by_state {
+        let law = crate::store::law::get(conn, &state)?;
+        let Some(scope) = &law.scope else { continue };
+        if scope.eligibility == Eligibility::Anyone {
+            continue;
+        }
+        let who = match &requester_state {
+            Some(s) => format!("the requester's state is {s}"),
+            None => "requester.state is not set (`foiatrack config set requester.state XX`)".into(),
+        };
+        out.push(format!(
+            "warning: {who}, and the {} ({state}) gives the right to request to {}{}: arrange a local requester for {}",
+            law.law_name,
+            scope.eligibility.describe(),
+            scope.eligibility_citation.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+            agencies.join(", ")
+        ));
+    }
+    Ok(out)
+}
