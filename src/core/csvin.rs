@@ -152,7 +152,16 @@ pub fn read_table(file: &str, data: &[u8]) -> Result<Table> {
         .records()
         .filter_map(|rec| match rec {
             Ok(r) if r.iter().all(|f| f.trim().is_empty()) => None,
-            Ok(r) => Some(Ok((r.position().map_or(0, |p| p.line()), r))),
+            // The line from the byte offset: the reader's own count skips blank lines.
+            Ok(r) => {
+                let mut at = r.position().map_or(0, |p| p.byte() as usize).min(data.len());
+                // The reported start can sit on blank lines before the record.
+                while at < data.len() && data[at] == b'\n' {
+                    at += 1;
+                }
+                let line = 1 + data[..at].iter().filter(|b| **b == b'\n').count() as u64;
+                Some(Ok((line, r)))
+            }
             Err(e) => Some(Err(RowProblem::unreadable(file, &e))),
         })
         .collect();

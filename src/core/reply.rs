@@ -24,9 +24,11 @@ use regex::Regex;
 pub const MAX_BODY: usize = 64 * 1024;
 /// Sentences looked at, after quoted text is removed.
 pub const MAX_SENTENCES: usize = 2_000;
-/// Suggestions at or above this confidence are shown. Chosen on the labelled set so that every
-/// kind has precision of at least 90% there (the table is in the fixtures README): 0.6 is the
-/// middle of the widest band of thresholds that achieve it.
+/// Suggestions at or above this confidence are shown. On the labelled set every threshold from
+/// 0.45 to 0.75 gives each kind at least 90% precision (100% there); 0.6 is the middle of that
+/// band. On phrasing the rules had not seen (the blind batches' first runs, in the fixtures
+/// README) the errors sat at 0.65-0.8, so raising the threshold does not buy precision there:
+/// the rules do.
 pub const SHOW_THRESHOLD: f32 = 0.6;
 /// The largest fee believed: $10,000,000,000.00. Larger amounts are typos or account numbers.
 pub const MAX_FEE_CENTS: i64 = 1_000_000_000_000;
@@ -123,13 +125,22 @@ pub struct Portal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suggestion {
     /// The agency asks for money before going on.
-    Fee { amount_cents: i64 },
+    Fee {
+        amount_cents: i64,
+    },
     /// The agency extends its own deadline, by days or to a date.
-    Extended { days: Option<u32>, until: Option<NaiveDate> },
+    Extended {
+        days: Option<u32>,
+        until: Option<NaiveDate>,
+    },
     /// The agency gives its own date for the response.
-    Estimated { until: NaiveDate },
+    Estimated {
+        until: NaiveDate,
+    },
     /// The request is denied (event kind `rejected`), with the exemption cited if any.
-    Rejected { exemption: Option<String> },
+    Rejected {
+        exemption: Option<String>,
+    },
     NoRecords,
     /// Records released and the request finished.
     Completed,
@@ -138,7 +149,9 @@ pub enum Suggestion {
     /// The agency needs the requester to clarify or narrow the request.
     Clarification,
     /// The agency confirms it received the request.
-    Acknowledged { reference: Option<String> },
+    Acknowledged {
+        reference: Option<String>,
+    },
 }
 
 impl Suggestion {
@@ -291,21 +304,28 @@ static DAEMON_NAME: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)^\s*(?:mail delivery (?:system|subsystem|service)|mailer[- ]daemon|microsoft outlook|postmaster)\s*$")
 });
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:undeliverable|undelivered mail|undeliverable mail|delivery status notification|mail delivery failed|returned mail|delivery failure|failure notice|delayed mail|delivery has failed|non-?delivery|message not delivered|mail system error|warning: could not send message|delivery notification: delivery has failed)")
+    re(
+        r"(?i)^\s*(?:undeliverable|undelivered mail|undeliverable mail|delivery status notification|mail delivery failed|returned mail|delivery failure|failure notice|delayed mail|delivery has failed|non-?delivery|message not delivered|mail system error|warning: could not send message|delivery notification: delivery has failed)",
+    )
 });
 static BOUNCE_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)this is the mail system at host|mail delivery failed|delivery has failed to these recipients|your message (?:couldn't|could not|wasn't|was not) (?:be )?delivered|could not be delivered to one or more (?:of its )?recipients|i'm afraid i wasn't able to deliver|the following address(?:es|\(es\))? (?:had permanent fatal errors|failed)|\*\* address not found \*\*|\*\* message not delivered|message was created automatically by mail delivery software|delivery to the following recipients? (?:failed|has been delayed)|your message could not be delivered for more than")
+    re(
+        r"(?i)this is the mail system at host|mail delivery failed|delivery has failed to these recipients|your message (?:couldn't|could not|wasn't|was not) (?:be )?delivered|could not be delivered to one or more (?:of its )?recipients|i'm afraid i wasn't able to deliver|the following address(?:es|\(es\))? (?:had permanent fatal errors|failed)|\*\* address not found \*\*|\*\* message not delivered|message was created automatically by mail delivery software|delivery to the following recipients? (?:failed|has been delayed)|your message could not be delivered for more than",
+    )
 });
 static BOUNCE_DELAY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bdelay(?:ed)?\b|will retry|still being retried|will be retried|temporary (?:problem|failure)|warning only|not delivered yet")
+    re(
+        r"(?i)\bdelay(?:ed)?\b|will retry|still being retried|will be retried|temporary (?:problem|failure)|warning only|not delivered yet",
+    )
 });
 /// Where the report stops and the returned copy of our message starts.
 static RETURNED_COPY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(?:-+\s*this is a copy of the message|-+\s*below this line is a copy|-+\s*original message follows|original message headers:|original message details|-+\s*the original message)")
+    re(
+        r"(?im)^\s*(?:-+\s*this is a copy of the message|-+\s*below this line is a copy|-+\s*original message follows|original message headers:|original message details|-+\s*the original message)",
+    )
 });
-static DSN_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?im)^\s*(final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*<?([^\s<>;]+@[^\s<>;]+?)>?\s*$")
-});
+static DSN_RECIPIENT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?im)^\s*(final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*<?([^\s<>;]+@[^\s<>;]+?)>?\s*$"));
 static DSN_STATUS: LazyLock<Regex> = LazyLock::new(|| re(r"(?im)^\s*status\s*:\s*([245]\.\d{1,3}\.\d{1,3})"));
 static DSN_ACTION: LazyLock<Regex> = LazyLock::new(|| re(r"(?im)^\s*action\s*:\s*([a-z]+)"));
 static BODY_STATUS: LazyLock<Regex> =
@@ -386,10 +406,7 @@ fn bounce(m: &MailFacts, subject: &str, body: &str) -> Option<Bounce> {
         }
     }
 
-    let status = DSN_STATUS
-        .captures(&ds)
-        .or_else(|| BODY_STATUS.captures(notice))
-        .map(|c| c[1].to_string());
+    let status = DSN_STATUS.captures(&ds).or_else(|| BODY_STATUS.captures(notice)).map(|c| c[1].to_string());
     let action = DSN_ACTION.captures(&ds).map(|c| c[1].to_ascii_lowercase());
     let permanent = match (&action, &status) {
         (Some(a), _) if a == "delayed" || a == "relayed" || a == "delivered" || a == "expanded" => false,
@@ -416,16 +433,22 @@ fn bounce(m: &MailFacts, subject: &str, body: &str) -> Option<Bounce> {
 // --- automatic replies
 
 static AUTO_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:(?:re|aw|fw|fwd|tr)\s*:\s*)*(?:(?:automatic reply|auto[- ]?reply|auto[- ]?response|autoreply|autoresponse|ooo|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática)\s*[:\-–]|auto\s*:|\[auto[- ]?reply\])|\bout of (?:the )?office\b")
+    re(
+        r"(?i)^\s*(?:(?:re|aw|fw|fwd|tr)\s*:\s*)*(?:(?:automatic reply|auto[- ]?reply|auto[- ]?response|autoreply|autoresponse|ooo|vacation reply|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática)\s*[:\-–]|auto\s*:|\[auto[- ]?reply\])|\bout of (?:the )?office\b",
+    )
 });
 static NOREPLY_SENDER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^[^@]*(?:no[-_.]?reply|do[-_.]?not[-_.]?reply)[^@]*@"));
 static AUTO_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bthis is an? (?:automated|automatic|auto-generated) (?:response|message|reply|e-?mail|notification|receipt)|\bdo not reply to this (?:e-?mail|message)|\bplease do not reply\b|\b(?:mailbox|inbox) is (?:not|un)monitored|\bautomatically generated\b|\bout of (?:the )?office (?:until|through|from|and|starting|with)\b|\bi am (?:currently )?(?:out of the office|away|on leave|on vacation)\b|\blimited access to (?:e-?mail|my e-?mail)\b|\bwill (?:return|be back) (?:on|to the office)\b|\bis closed for the holidays?\b")
+    re(
+        r"(?i)\bthis is an? (?:automated|automatic|auto-generated) (?:response|message|reply|e-?mail|notification|receipt)|\bdo not reply to this (?:e-?mail|message)|\bplease do not reply\b|\b(?:mailbox|inbox) is (?:not|un)monitored|\bautomatically generated\b|\bout of (?:the )?office (?:until|through|from|and|starting|with)\b|\bi am (?:currently )?(?:out of the office|away|on leave|on vacation)\b|\blimited access to (?:e-?mail|my e-?mail)\b|\bwill (?:return|be back) (?:on|to the office)\b|\bis closed for the holidays?\b",
+    )
 });
 /// An automatic receipt for a *request* (not just for "your message").
 static ACK_AUTO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:your|the) (?:\S+\s+){0,4}?(?:request|submission)(?: \S+)? (?:has been|was|is) (?:received|logged|submitted|opened|created|entered)|\bwe (?:have )?received your (?:\S+\s+){0,4}?(?:request|submission)|\b(?:acknowledge|acknowledges|acknowledging|confirm|confirms|confirming) (?:the )?receipt of your (?:\S+\s+){0,4}?request")
+    re(
+        r"(?i)\b(?:your|the) (?:\S+\s+){0,4}?(?:request|submission)(?: \S+)? (?:has been|was|is) (?:received|logged|submitted|opened|created|entered)|\bwe (?:have )?received your (?:\S+\s+){0,4}?(?:request|submission)|\b(?:acknowledge|acknowledges|acknowledging|confirm|confirms|confirming) (?:the )?receipt of your (?:\S+\s+){0,4}?request",
+    )
 });
 
 fn is_automatic(m: &MailFacts, body: &str) -> bool {
@@ -455,10 +478,13 @@ fn is_automatic(m: &MailFacts, body: &str) -> bool {
 }
 
 static OOO_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:i am|i'm|i will be) (?:currently )?(?:out of (?:the )?office|away from (?:the|my) (?:office|desk)|on (?:annual |medical |parental |sick )?leave|on vacation)\b")
+    re(
+        r"(?i)\b(?:i am|i'm|i will be) (?:currently )?(?:out of (?:the )?office|away from (?:the|my) (?:office|desk)|on (?:annual |medical |parental |sick )?leave|on vacation)\b",
+    )
 });
-static OOO_RETURN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:will|shall) (?:return|be back|be returning)\b|\buntil\b|\bthrough\b|\breturning on\b"));
+static OOO_RETURN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:will|shall) (?:return|be back|be returning)\b|\buntil\b|\bthrough\b|\breturning on\b")
+});
 
 /// An out-of-office sent without any automatic header: a short text that says so in the
 /// first person, present tense, with a return date ("I was out last week" is a person).
@@ -482,7 +508,9 @@ static REQUEST_WORD: LazyLock<Regex> =
 /// "assigned confirmation number 55621", "request number: PD-2026-0158". Plain "request X"
 /// is not taken (it is usually our own tracking code quoted back) unless `loose`.
 static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:reference|ref\.?|tracking|confirmation|control|case|ticket|receipt|foia|pdr|prr)\s*(?:number|no\.?|num\.?|#|id)?\s*(?:is|was|:)?\s*#?\s*:?\s*([A-Z0-9][A-Z0-9/-]*[0-9][A-Z0-9/-]*)")
+    re(
+        r"(?i)\b(?:reference|ref\.?|tracking|confirmation|control|case|ticket|receipt|foia|pdr|prr)\s*(?:number|no\.?|num\.?|#|id)?\s*(?:is|was|:)?\s*#?\s*:?\s*([A-Z0-9][A-Z0-9/-]*[0-9][A-Z0-9/-]*)",
+    )
 });
 static REFERENCE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\brequest\s*(?:number|no\.|num\.|#|id)\s*(?:is|was|:)?\s*#?\s*:?\s*([A-Z0-9][A-Z0-9/-]*[0-9][A-Z0-9/-]*)")
@@ -504,7 +532,8 @@ fn reference_in(text: &str, loose: bool) -> Option<String> {
         })
     };
     // The earliest of the strict forms; the loose form only as a fallback.
-    let strict = [&*REFERENCE, &*REFERENCE_REQUEST, &*REFERENCE_HASH].into_iter().filter_map(first).min_by_key(|(at, _)| *at);
+    let strict =
+        [&*REFERENCE, &*REFERENCE_REQUEST, &*REFERENCE_HASH].into_iter().filter_map(first).min_by_key(|(at, _)| *at);
     strict.map(|(_, t)| t).or_else(|| if loose { first(&REFERENCE_LOOSE).map(|(_, t)| t) } else { None })
 }
 
@@ -539,12 +568,13 @@ fn portal_by_sender(from: &str) -> Option<&'static str> {
         .map(|(_, p)| *p)
 }
 
-static GOVQA_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\[(?:public )?records center\]|\brecords? request\s*::\s*[A-Z]{0,3}\d{3,}")
-});
+static GOVQA_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\[(?:public )?records center\]|\brecords? request\s*::\s*[A-Z]{0,3}\d{3,}"));
 static GOVQA_BODY: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bpowered by govqa\b"));
 static NEXTREQUEST_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*\[(?:external message added|document released(?: to requester)?|due date changed|department changed|request (?:closed|reopened|published))\]|\byour first record request\b|\brecords? request \d{2,4}-\d+ has been (?:closed|published|reopened|opened)|\bnextrequest\b")
+    re(
+        r"(?i)^\s*\[(?:external message added|document released(?: to requester)?|due date changed|department changed|request (?:closed|reopened|published))\]|\byour first record request\b|\brecords? request \d{2,4}-\d+ has been (?:closed|published|reopened|opened)|\bnextrequest\b",
+    )
 });
 static NEXTREQUEST_BODY: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\bpowered by nextrequest\b|write above this line to post a message"));
@@ -565,16 +595,17 @@ fn portal_by_signature(subject: &str, body: &str) -> Option<&'static str> {
 
 /// GovQA puts its reference after two colons: "Public Records Request :: R001234-010126".
 static GOVQA_NUMBER: LazyLock<Regex> = LazyLock::new(|| re(r"::\s*([A-Z]{0,3}\d{3,}(?:-\d{2,})*)\b"));
-static GOVQA_BODY_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\breference (?:number|no\.?|#)\s*:?\s*(?:is\s+)?([A-Z]{0,3}\d{3,}-\d{4,8})\b")
-});
+static GOVQA_BODY_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\breference (?:number|no\.?|#)\s*:?\s*(?:is\s+)?([A-Z]{0,3}\d{3,}-\d{4,8})\b"));
 /// NextRequest numbers are year-sequence: "record request #26-342", ".../requests/26-342".
 static NEXTREQUEST_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\brecords? request #?\s*(\d{2,4}-\d{1,7})\b|/requests/(\d{2,4}-\d{1,7})\b"));
 
 fn portal_number(portal: &str, subject: &str, body: &str) -> Option<String> {
     let body = clip(body, 16 * 1024);
-    let cap = |r: &Regex, t: &str| r.captures(t).and_then(|c| c.iter().skip(1).flatten().next()).map(|m| m.as_str().to_string());
+    let cap = |r: &Regex, t: &str| {
+        r.captures(t).and_then(|c| c.iter().skip(1).flatten().next()).map(|m| m.as_str().to_string())
+    };
     let specific = match portal {
         "GovQA" => cap(&GOVQA_NUMBER, subject).or_else(|| cap(&GOVQA_BODY_NUMBER, body)),
         "NextRequest" => cap(&NEXTREQUEST_NUMBER, subject).or_else(|| cap(&NEXTREQUEST_NUMBER, body)),
@@ -637,15 +668,12 @@ fn finish(found: Vec<Suggested>, has_files: bool) -> Vec<Suggested> {
     // an installment is partial, not complete.
     let closes_otherwise = shown("rejected", &best) || shown("no-records", &best);
     let partial = shown("partial", &best);
-    let other = best
-        .iter()
-        .any(|b| !matches!(b.suggestion, Suggestion::Acknowledged { .. }) && b.confidence >= SHOW_THRESHOLD);
+    let other =
+        best.iter().any(|b| !matches!(b.suggestion, Suggestion::Acknowledged { .. }) && b.confidence >= SHOW_THRESHOLD);
     for b in best.iter_mut() {
         match &b.suggestion {
             Suggestion::Completed if partial => b.confidence *= 0.5,
-            Suggestion::Completed if closes_otherwise && !has_files => {
-                b.confidence *= 0.5
-            }
+            Suggestion::Completed if closes_otherwise && !has_files => b.confidence *= 0.5,
             // "We received your request. Attached are the records." is a completion; an
             // acknowledgement is still worth showing when it carries a reference.
             Suggestion::Acknowledged { reference: None } if other => b.confidence *= 0.6,
@@ -660,7 +688,9 @@ fn finish(found: Vec<Suggested>, has_files: bool) -> Vec<Suggested> {
 // --- text preparation
 
 static QUOTE_CUT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:-{2,}\s*original message\s*-{2,}|_{8,}\s*$|-{5,}\s*forwarded message|begin forwarded message|on .{1,240}\bwrote:\s*$|le .{1,240} a écrit\s*:|(?:confidentiality notice|confidentiality statement|disclaimer)\s*:|this (?:e-?mail|message|communication)(?: and any (?:attachments|files)[^.]{0,80})? (?:may contain|is intended|contains|is confidential))")
+    re(
+        r"(?i)^\s*(?:-{2,}\s*original message\s*-{2,}|_{8,}\s*$|-{5,}\s*forwarded message|begin forwarded message|on .{1,240}\bwrote:\s*$|le .{1,240} a écrit\s*:|(?:confidentiality notice|confidentiality statement|disclaimer)\s*:|this (?:e-?mail|message|communication)(?: and any (?:attachments|files)[^.]{0,80})? (?:may contain|is intended|contains|is confidential))",
+    )
 });
 static HEADER_FROM: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*\*?from\s*:\*?\s+\S"));
 static HEADER_SENT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*\*?(?:sent|date)\s*:\*?\s+\S"));
@@ -685,12 +715,12 @@ fn fresh_text(body: &str) -> String {
         if HEADER_FROM.is_match(t) && lines.iter().skip(i + 1).take(4).any(|l| HEADER_SENT.is_match(l)) {
             break;
         }
-        if t.len() < 300 && t.starts_with("On ") {
-            if let Some(next) = lines.get(i + 1) {
-                if WROTE_END.is_match(next.trim()) && next.trim().len() < 200 {
-                    break;
-                }
-            }
+        // "On Mon, Jan 5, 2026 at 10:00 AM Alex Rivera <alex@example.com>" / "wrote:"
+        if t.len() < 300
+            && t.starts_with("On ")
+            && lines.get(i + 1).is_some_and(|n| n.trim().len() < 200 && WROTE_END.is_match(n.trim()))
+        {
+            break;
         }
         out.push_str(line);
         out.push('\n');
@@ -699,10 +729,10 @@ fn fresh_text(body: &str) -> String {
 }
 
 const ABBREVIATIONS: &[&str] = &[
-    "gov", "govt", "gov't", "code", "sec", "secs", "no", "nos", "stat", "stats", "ann", "rev", "mr", "mrs", "ms",
-    "dr", "st", "lt", "det", "sgt", "capt", "cpl", "ofc", "inc", "co", "corp", "dept", "approx", "vs", "v", "p",
-    "pp", "ch", "art", "para", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "ave", "blvd", "rd", "ste", "u.s", "cal", "tex", "fla", "ill", "pa", "wash", "colo", "ariz", "ore",
+    "gov", "govt", "gov't", "code", "sec", "secs", "no", "nos", "stat", "stats", "ann", "rev", "mr", "mrs", "ms", "dr",
+    "st", "lt", "det", "sgt", "capt", "cpl", "ofc", "inc", "co", "corp", "dept", "approx", "vs", "v", "p", "pp", "ch",
+    "art", "para", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ave", "blvd",
+    "rd", "ste", "u.s", "cal", "tex", "fla", "ill", "pa", "wash", "colo", "ariz", "ore",
 ];
 
 /// Sentences, whitespace collapsed: paragraphs split at blank lines and bullets, then at
@@ -784,7 +814,7 @@ static MONEY: LazyLock<Regex> =
 
 /// "$1,250.00" → 125000, "$45" → 4500; `None` for anything malformed or over
 /// [`MAX_FEE_CENTS`]. Never overflows.
-pub fn parse_cents(amount: &str) -> Option<i64> {
+fn parse_cents(amount: &str) -> Option<i64> {
     let s = amount.trim().trim_start_matches('$').trim();
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if whole.contains(',') {
@@ -836,7 +866,9 @@ const NUMBER_WORDS: &[(&str, u32)] = &[
 ];
 
 static DAYS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty-one|twenty|thirty|forty-five|sixty|ninety)(?:\s*\((\d{1,3})\))?\s+(?:additional\s+|more\s+|further\s+|extra\s+)?(?:business\s+|working\s+|calendar\s+|work\s+)?days?\b")
+    re(
+        r"(?i)\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty-one|twenty|thirty|forty-five|sixty|ninety)(?:\s*\((\d{1,3})\))?\s+(?:additional\s+|more\s+|further\s+|extra\s+)?(?:business\s+|working\s+|calendar\s+|work\s+)?days?\b",
+    )
 });
 
 /// The first "N (business|working|calendar) days" in `s`, 1..=365.
@@ -914,29 +946,42 @@ fn dates_in(s: &str, base: Option<NaiveDate>) -> Vec<(usize, NaiveDate)> {
 
 // --- the rules
 
-static CONDITIONAL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:if|should|in the event|unless|whether|once)\b|\bif\b|\bwhether\b|\bin the event\b|\bwhen\b|\bonce (?:we|you|your|the|payment)\b"));
+static CONDITIONAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:if|should|in the event|unless|whether|once)\b|\bif\b|\bwhether\b|\bin the event\b|\bwhen\b|\bonce (?:we|you|your|the|payment)\b",
+    )
+});
 
 // Fees
 static FEE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:fees?|costs?|charges?|charged|payment|pay|payable|remit|invoice|deposit|amount due|balance|total|price|copying|copies|estimated?|billed)\b")
+    re(
+        r"(?i)\b(?:fees?|costs?|charges?|charged|payment|pay|payable|remit|invoice|deposit|amount due|balance|total|price|copying|copies|estimated?|billed)\b",
+    )
 });
 static WAIVED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:waived|waive|waiving|no (?:fee|charge|cost)s?\b|free of charge|at no (?:cost|charge)|without (?:charge|cost)|not be charged|will not charge|no charge)")
+    re(
+        r"(?i)\b(?:waived|waive|waiving|no (?:fee|charge|cost)s?\b|free of charge|at no (?:cost|charge)|without (?:charge|cost)|not be charged|will not charge|no charge)",
+    )
 });
 static RATE_AFTER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\)?\s*(?:/\s*\w|per\b|an? (?:hour|page|copy|sheet|minute|disc)|each\b|for each\b)"));
 static RATE_BEFORE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)(?:@|\bat a rate of|\brate of)\s*$"));
 static LIMIT_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:under|below|less than|exceeds?|exceeding|over|more than|up to|above|in excess of|not to exceed|threshold of|limit of|first)\s*$")
+    re(
+        r"(?i)\b(?:under|below|less than|exceeds?|exceeding|over|more than|up to|above|in excess of|not to exceed|threshold of|limit of|first)\s*$",
+    )
 });
 static TOTAL_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(?:\btotal\b|amount due|balance|\bdue\s*:|estimated (?:cost|fee|charge|total)|(?:fee|cost|charge|price|invoice)s? (?:is|of|will be|would be|totals|amounts? to))[^$]{0,40}$")
+    re(
+        r"(?i)(?:\btotal\b|amount due|balance|\bdue\s*:|estimated (?:cost|fee|charge|total)|(?:fee|cost|charge|price|invoice)s? (?:is|of|will be|would be|totals|amounts? to))[^$]{0,40}$",
+    )
 });
 static LINK_BEFORE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)(?:\bis|\bof|\bbe|\btotals?|:|\bcosts?)\s*$"));
 static DEPOSIT_BEFORE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bdeposit\b[^$]{0,30}$"));
 static ASKS_PAYMENT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bremit\b|\bpayable to\b|\bpayment (?:is )?(?:required|due)\b|\bupon receipt of (?:your )?payment\b|\bonce (?:your )?payment (?:is|has been) received\b|\b(?:mail|send) a check\b|\bcheck or money order\b|\bpay (?:the|this|online|by)\b|\bpayment before\b|\bagree to pay\b|\bonce we receive payment\b")
+    re(
+        r"(?i)\bremit\b|\bpayable to\b|\bpayment (?:is )?(?:required|due)\b|\bupon receipt of (?:your )?payment\b|\bonce (?:your )?payment (?:is|has been) received\b|\b(?:mail|send) a check\b|\bcheck or money order\b|\bpay (?:the|this|online|by)\b|\bpayment before\b|\bagree to pay\b|\bonce we receive payment\b",
+    )
 });
 
 fn fee_in(s: &str) -> Option<(f32, i64)> {
@@ -974,17 +1019,24 @@ fn fee_in(s: &str) -> Option<(f32, i64)> {
 
 // Extensions and estimates
 static EXTENSION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bextend(?:s|ed|ing)?\b|\bextension\b|\badditional time\b|\b(?:additional|another|extra|further)\s+(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)\s+(?:\(\d{1,3}\)\s+)?(?:business |working |calendar )?days\b|\b(?:need|needs|require|requires) (?:more|additional) time\b|\b(?:need|needs|require|requires) until\b")
+    re(
+        r"(?i)\bextend(?:s|ed|ing)?\b|\bextension\b|\badditional time\b|\b(?:additional|another|extra|further)\s+(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|twenty-one|twenty|thirty|forty-five|sixty|ninety)\s+(?:\(\d{1,3}\)\s+)?(?:business |working |calendar )?days\b|\b(?:need|needs|require|requires) (?:more|additional) time\b|\b(?:need|needs|require|requires) until\b",
+    )
 });
-static NO_EXTENSION: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:no|not|without|never)\b(?:\s+\S+){0,3}\s+extensions?\b|\bextended (?:family|hours)\b"));
+static NO_EXTENSION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:no|not|without|never)\b(?:\s+\S+){0,3}\s+extensions?\b|\bextended (?:family|hours)\b")
+});
 static UNTIL_DATE_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:until|through|thru|to|by|on or before|no later than|before|changed to|moved to)\s*:?\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$")
+    re(
+        r"(?i)\b(?:until|through|thru|to|by|on or before|no later than|before|changed to|moved to)\s*:?\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$",
+    )
 });
 static DUE_DATE_CHANGED: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\bdue date\b.{0,80}?\b(?:has been |was )?(?:changed|extended|moved|updated|reset) to\b"));
 static ESTIMATE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:estimated|anticipated|expected|projected|target|tentative)\s+(?:completion\s+|response\s+|production\s+|release\s+|due\s+|delivery\s+)?date\b|\b(?:anticipate|anticipates|expect|expects|estimate|estimates|plan|plans|hope|hopes|intend|intends)\s+(?:\S+\s+){0,8}?(?:provide|produce|release|respond|complete|have|send|finish|be able)\b|\b(?:will|should|would) be (?:available|ready|provided|released|produced|completed|complete|sent)\b|\bnext installment\b|\bshould (?:be able to )?(?:respond|provide|complete|have)\b")
+    re(
+        r"(?i)\b(?:estimated|anticipated|expected|projected|target|tentative)\s+(?:completion\s+|response\s+|production\s+|release\s+|due\s+|delivery\s+)?date\b|\b(?:anticipate|anticipates|expect|expects|estimate|estimates|plan|plans|hope|hopes|intend|intends)\s+(?:\S+\s+){0,8}?(?:provide|produce|release|respond|complete|have|send|finish|be able)\b|\b(?:will|should|would) be (?:available|ready|provided|released|produced|completed|complete|sent)\b|\bnext installment\b|\bshould (?:be able to )?(?:respond|provide|complete|have)\b",
+    )
 });
 
 fn extension_in(s: &str, base: Option<NaiveDate>) -> Option<(f32, Option<u32>, Option<NaiveDate>)> {
@@ -1012,16 +1064,22 @@ fn estimate_in(s: &str, base: Option<NaiveDate>) -> Option<(f32, NaiveDate)> {
 
 // Denials
 static DENIAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:is|are|has been|have been|was|were|must be|will be|is being|are being)\s+(?:hereby\s+)?(?:respectfully\s+)?(?:therefore\s+)?(?:accordingly\s+)?denied\b|\b(?:not able|unable|cannot|can ?not)\s+(?:to\s+)?(?:release|provide|produce|disclose)\b.{0,120}\b(?:confidential|exempt|privileged|prohibited)\b|\b(?:deny|denies|denying|must deny|hereby deny)\s+(?:your|the|this|access)\b|\b(?:must|will|are|is)\s+(?:respectfully\s+)?(?:declin(?:e|ing))\s+(?:your|the|to (?:release|provide|produce|disclose))\b|\bdenial of (?:your|the) request\b|\bwithh(?:old|olding|eld)\s+(?:\S+\s+){0,6}?in (?:full|(?:their|its) entirety|whole)\b|\b(?:are|is)\s+(?:\S+\s+){0,2}?(?:exempt|confidential) (?:from (?:public )?(?:disclosure|release|inspection)|under)\b|\bnot subject to (?:public )?disclosure\b|\b(?:are|is) not (?:a )?public records?\b|\bwill not be (?:released|disclosed|produced|made available)\b|\b(?:is|are) withholding (?:these|the|all|those)\s+(?:responsive\s+)?(?:records|documents)\b")
+    re(
+        r"(?i)\b(?:is|are|has been|have been|was|were|must be|will be|is being|are being)\s+(?:hereby\s+)?(?:respectfully\s+)?(?:therefore\s+)?(?:accordingly\s+)?denied\b|\b(?:not able|unable|cannot|can ?not)\s+(?:to\s+)?(?:release|provide|produce|disclose)\b.{0,120}\b(?:confidential|exempt|privileged|prohibited)\b|\b(?:deny|denies|denying|must deny|hereby deny)\s+(?:your|the|this|access)\b|\b(?:must|will|are|is)\s+(?:respectfully\s+)?(?:declin(?:e|ing))\s+(?:your|the|to (?:release|provide|produce|disclose))\b|\bdenial of (?:your|the) request\b|\bwithh(?:old|olding|eld)\s+(?:\S+\s+){0,6}?in (?:full|(?:their|its) entirety|whole)\b|\b(?:are|is)\s+(?:\S+\s+){0,2}?(?:exempt|confidential) (?:from (?:public )?(?:disclosure|release|inspection)|under)\b|\bnot subject to (?:public )?disclosure\b|\b(?:are|is) not (?:a )?public records?\b|\bwill not be (?:released|disclosed|produced|made available)\b|\b(?:will|must|shall|cannot|can ?not|may) not (?:disclose|release|produce|provide)\s+(?:the|these|those|any|this|that)?\s*(?:requested\s+)?(?:records|documents|information|materials|files|report|reports|video|footage)\b|\b(?:is|are) withholding (?:these|the|all|those)\s+(?:responsive\s+)?(?:records|documents)\b",
+    )
 });
 static DENIAL_EXCLUDE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bwaiver\b|\bintended recipient\b|\bthis (?:e-?mail|message|communication)\b|\bexpedited processing\b|\bappeal (?:is|was|has been) denied\b|\b(?:payment|card|login|password) (?:is|was|has been) denied\b|\bwill not be (?:released|disclosed|produced|made available) (?:until|unless|before)\b")
+    re(
+        r"(?i)\bwaiver\b|\bintended recipient\b|\bthis (?:e-?mail|message|communication)\b|\bexpedited processing\b|\bappeal (?:is|was|has been) denied\b|\b(?:payment|card|login|password) (?:is|was|has been) denied\b|\bwill not be (?:released|disclosed|produced|made available) (?:until|unless|before)\b|\bnot (?:disclose|release|produce|provide)\b.{0,40}\b(?:until|unless|before)\b",
+    )
 });
 static IN_PART: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bin part\b|\bpartial(?:ly)?\b|\bredact"));
 /// Exemption citations: "5 U.S.C. § 552(b)(6)", "Exemption 5", "Exemption 7(C)",
 /// "C.R.S. § 24-72-204(3)(a)(IV)", "Gov. Code 7927.705", "RCW 42.56.240(1)", "§ 24-72-204".
 static EXEMPTION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d{1,3}\s+ILCS\s+\d+/\d[0-9a-z.-]*(?:\s*\([0-9a-z]{1,5}\))*|\b(?:Fla\.?\s+Stat\.?|Minn\.?\s+Stat\.?|A\.?R\.?S\.?|Va\.?\s+Code|Ohio\s+Rev\.?\s+Code|Ga\.?\s+Code\s+Ann\.?)\s*(?:§+)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\b\d{1,2}\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|sec(?:tion|\.)?)?\s*\d+[a-z]?(?:\s*\([0-9a-z]{1,4}\))*|\bexemptions?\s+(?:\(b\)\s*)?\(?\d\)?(?:\s*\([a-f]\))?|\b(?:C\.?R\.?S\.?|RCW|ORS|MCL|N\.?J\.?S\.?A\.?|(?:Tex(?:as)?\.?\s+|Cal(?:ifornia)?\.?\s+)?Gov(?:ernment|'t|t|\.)?\s+Code|Pub(?:lic|\.)?\s+Off(?:icers|\.)?\s+Law)\s*(?:§+|sec(?:tion|\.)?)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|§+\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\(b\)\s*\(\d\)(?:\s*\([a-f]\))?|\bsection\s+\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*")
+    re(
+        r"(?i)\b\d{1,3}\s+ILCS\s+\d+/\d[0-9a-z.-]*(?:\s*\([0-9a-z]{1,5}\))*|\b(?:Fla\.?\s+Stat\.?|Minn\.?\s+Stat\.?|A\.?R\.?S\.?|Va\.?\s+Code|Ohio\s+Rev\.?\s+Code|Ga\.?\s+Code\s+Ann\.?)\s*(?:§+)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\b\d{1,2}\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|sec(?:tion|\.)?)?\s*\d+[a-z]?(?:\s*\([0-9a-z]{1,4}\))*|\bexemptions?\s+(?:\(b\)\s*)?\(?\d\)?(?:\s*\([a-f]\))?|\b(?:C\.?R\.?S\.?|RCW|ORS|MCL|N\.?J\.?S\.?A\.?|(?:Tex(?:as)?\.?\s+|Cal(?:ifornia)?\.?\s+)?Gov(?:ernment|'t|t|\.)?\s+Code|Pub(?:lic|\.)?\s+Off(?:icers|\.)?\s+Law)\s*(?:§+|sec(?:tion|\.)?)?\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|§+\s*\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*|\(b\)\s*\(\d\)(?:\s*\([a-f]\))?|\bsection\s+\d[0-9a-z.:-]*[0-9a-z](?:\s*\([0-9a-z]{1,5}\))*",
+    )
 });
 
 fn exemption_in(s: &str) -> Option<String> {
@@ -1030,44 +1088,62 @@ fn exemption_in(s: &str) -> Option<String> {
 
 // No records
 static NO_RECORDS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bno (?:responsive |such |relevant |related |existing )?(?:records|documents|files|data|e-?mails|information|materials)\b(?:\s+\S+){0,3}?\s+(?:responsive|exists?|were (?:found|located|identified)|could be (?:found|located)|that (?:are )?responsive|matching)\b|\b(?:did|could|does|do|has|have) not (?:locate|find|identify|uncover|have|maintain|possess|keep|hold|retain)\s+(?:any\s+)?(?:responsive |such |relevant )?(?:records|documents|files|data|e-?mails|information)\b|\b(?:was|were) (?:unable|not able) to (?:locate|find|identify)\s+(?:any\s+)?(?:responsive\s+)?(?:records|documents)\b|\bsearch(?:es)?\s+(?:\S+\s+){0,10}?(?:yielded|returned|produced|revealed|found|resulted in)\s+no\b|\bthere (?:are|were) no (?:responsive )?(?:records|documents)\b|\bno such (?:records|data|documents|information) exists?\b|\bno (?:records|documents) (?:exist|were found|responsive)\b|\b(?:found|located|identified) nothing\b|\bnothing responsive\b|\b(?:has|have|had) no (?:responsive |such |relevant )?(?:records|documents|files)\b|\bno (?:records|documents) (?:that )?match\b")
+    re(
+        r"(?i)\bno (?:responsive |such |relevant |related |existing )?(?:records|documents|files|data|e-?mails|information|materials)\b(?:\s+\S+){0,3}?\s+(?:responsive|exists?|were (?:found|located|identified)|could be (?:found|located)|that (?:are )?responsive|matching)\b|\b(?:did|could|does|do|has|have) not (?:locate|find|identify|uncover|have|maintain|possess|keep|hold|retain)\s+(?:any\s+)?(?:responsive |such |relevant )?(?:records|documents|files|data|e-?mails|information)\b|\b(?:was|were) (?:unable|not able) to (?:locate|find|identify)\s+(?:any\s+)?(?:responsive\s+)?(?:records|documents)\b|\bsearch(?:es)?\s+(?:\S+\s+){0,10}?(?:yielded|returned|produced|revealed|found|resulted in)\s+no\b|\bthere (?:are|were) no (?:responsive )?(?:records|documents)\b|\bno such (?:records|data|documents|information) exists?\b|\bno (?:records|documents) (?:exist|were found|responsive)\b|\b(?:found|located|identified) nothing\b|\bnothing responsive\b|\b(?:has|have|had) no (?:responsive |such |relevant )?(?:records|documents|files)\b|\bno (?:records|documents) (?:that )?match\b",
+    )
 });
 static NOT_YET: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bnot yet\b|\bother than\b|\bexcept\b"));
 
 // Completed and partial
 static ATTACHED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:(?:please )?find (?:\S+\s+){0,4}?(?:attached|enclosed)|attached (?:please find|are|is|you will find|herewith)|(?:i|we)(?:'ve| have)? (?:attached|enclosed)|(?:records?|documents?|files?|contracts?|minutes|reports?|logs?|copies|video|data|materials|emails)\s+(?:\S+\s+){0,4}?(?:are|is) (?:attached|enclosed)|enclosed (?:please find|are|is)|see (?:the )?attached|here (?:are|is) (?:the|your) (?:\S+\s+){0,3}?(?:records|documents|files|minutes|reports|copies|data|e-?mails|video))")
+    re(
+        r"(?i)\b(?:(?:please )?find (?:\S+\s+){0,4}?(?:attached|enclosed)|attached (?:please find|are|is|you will find|herewith)|(?:i|we)(?:'ve| have)? (?:attached|enclosed)|(?:records?|documents?|files?|contracts?|minutes|reports?|logs?|copies|video|data|materials|emails)\s+(?:\S+\s+){0,4}?(?:are|is) (?:attached|enclosed)|enclosed (?:please find|are|is)|see (?:the )?attached|here (?:are|is) (?:the|your) (?:\S+\s+){0,3}?(?:records|documents|files|minutes|reports|copies|data|e-?mails|video))",
+    )
 });
 static ATTACHED_WEAK: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:are|is) attached\b"));
 /// What is attached is a letter about the request, not the records.
 static ATTACHED_LETTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\battached (?:\S+\s+){0,2}?(?:letter|correspondence|response letter|determination|memo|memorandum|notice|invoice|estimate|form|fee schedule)\b|\b(?:letter|correspondence|determination|notice|invoice|estimate|form) (?:is|are) attached\b")
+    re(
+        r"(?i)\battached (?:\S+\s+){0,4}?(?:letter|correspondence|response letter|determination|memo|memorandum|notice|invoice|estimate|form|fee schedule)\b|\b(?:letter|correspondence|determination|notice|invoice|estimate|form) (?:is|are) attached\b",
+    )
 });
 /// More to come after what this message delivers.
 static PARTIAL_MORE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:still|continuing to|continue to) (?:gathering|gather|collecting|collect|reviewing|review|searching for|compiling|processing|process|locating)\b|\bwill (?:send|provide|forward|produce|release) (?:them|the rest|the remainder|the remaining|those|the others)\b|\b(?:is|are) not yet available\b|\bremaining (?:records|documents|items|emails)\b")
+    re(
+        r"(?i)\b(?:still|continuing to|continue to) (?:gathering|gather|collecting|collect|reviewing|review|searching for|compiling|processing|process|locating)\b|\bwill (?:send|provide|forward|produce|release) (?:them|the rest|the remainder|the remaining|those|the others)\b|\b(?:is|are) not yet available\b|\bremaining (?:records|documents|items|emails)\b",
+    )
 });
 static DONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bthis (?:completes|concludes|fulfills|closes)\b|\b(?:request|matter) (?:\S+ )?(?:is|has been) (?:now )?(?:closed|complete|completed|fulfilled)\b|\b(?:completes|concludes) (?:the|our|its|\S+'s) (?:response|processing)\b|\b(?:are|is) now available (?:for download|to download|in the (?:online )?portal)\b|\bavailable for download\b|\b(?:have|has) been (?:provided|produced|mailed|sent) to you\b|\b(?:was|were) mailed to you\b|\breleased all (?:\S+ )?records\b|\b(?:uploaded|posted|placed)\b(?:\s+\S+){0,6}?\s+(?:to|in|on) (?:the|a|our) (?:shared folder|shared drive|portal|file share|ftp site|link)\b|\b(?:that|this) (?:is|should be) (?:everything|all (?:of )?the records)\b")
+    re(
+        r"(?i)\bthis (?:completes|concludes|fulfills|closes)\b|\b(?:request|matter) (?:\S+ )?(?:is|has been) (?:now )?(?:closed|complete|completed|fulfilled)\b|\b(?:completes|concludes) (?:the|our|its|\S+'s) (?:response|processing)\b|\b(?:are|is) now available (?:for download|to download|in the (?:online )?portal)\b|\bavailable for download\b|\b(?:have|has) been (?:provided|produced|mailed|sent) to you\b|\b(?:was|were) mailed to you\b|\breleased all (?:\S+ )?records\b|\b(?:uploaded|posted|placed)\b(?:\s+\S+){0,6}?\s+(?:to|in|on) (?:the|a|our) (?:shared folder|shared drive|portal|file share|ftp site|link)\b|\b(?:that|this) (?:is|should be) (?:everything|all (?:of )?the records)\b",
+    )
 });
 static PARTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:first|second|third|fourth|next|initial|1st|2nd|3rd)\s+(?:installment|batch|set of records|production|release|round|interim (?:release|response|production))\b|\b(?:partial|interim|rolling)\s+(?:release|response|production|disclosure)\b|\bon a rolling basis\b|\b(?:additional|remaining|more|further|rest of the)\s+(?:responsive\s+)?(?:records|documents|materials|files)\s+will\s+(?:be\s+)?(?:provided|released|produced|sent|forthcoming|follow)\b|\b(?:batch|installment|part)\s+\d+\s+of\s+\d+\b|\bsome of the (?:records|documents)\b")
+    re(
+        r"(?i)\b(?:first|second|third|fourth|next|initial|1st|2nd|3rd)\s+(?:installment|batch|set of records|production|release|round|interim (?:release|response|production))\b|\b(?:partial|interim|rolling)\s+(?:release|response|production|disclosure)\b|\bon a rolling basis\b|\b(?:additional|remaining|more|further|rest of the)\s+(?:responsive\s+)?(?:records|documents|materials|files)\s+will\s+(?:be\s+)?(?:provided|released|produced|sent|forthcoming|follow)\b|\b(?:batch|installment|part)\s+\d+\s+of\s+\d+\b|\bsome of the (?:records|documents)\b",
+    )
 });
 
 // Clarification
 static CLARIFY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:please|kindly)\s+(?:clarify|specify|narrow|confirm which|identify (?:the|which|a|specific))\b|\b(?:could|can|would|will) you (?:please )?(?:clarify|specify|narrow|confirm (?:which|whether|the)|provide (?:more|additional|further|a|the|us with)|identify|tell us (?:which|what)|let us know (?:which|what|whether the))\b|\b(?:need|needs|require|requires)\s+(?:some\s+)?(?:additional|more|further)\s+(?:information|details|clarification)\b|\b(?:overly|too|unduly)\s+broad\b|\bnarrow (?:the scope|your request|the request)\b|\bnot (?:able|possible) to (?:identify|determine) (?:the|which|what)\b|\breasonably describe\b|\b(?:unable|not able|cannot) to (?:process|proceed|search)(?:\s+\S+){0,8}?\s+(?:without|until|unless)\b|\bin order to process your request\b|\bwhat (?:date range|time ?frame|time period|specific)\b")
+    re(
+        r"(?i)\b(?:please|kindly)\s+(?:clarify|specify|narrow|confirm which|identify (?:the|which|a|specific))\b|\b(?:could|can|would|will) you (?:please )?(?:clarify|specify|narrow|confirm (?:which|whether|the)|provide (?:more|additional|further|a|the|us with)|identify|tell us (?:which|what)|let us know (?:which|what|whether the))\b|\b(?:need|needs|require|requires)\s+(?:some\s+)?(?:additional|more|further)\s+(?:information|details|clarification)\b|\b(?:overly|too|unduly)\s+broad\b|\bnarrow (?:the scope|your request|the request)\b|\bnot (?:able|possible) to (?:identify|determine) (?:the|which|what)\b|\breasonably describe\b|\b(?:unable|not able|cannot) to (?:process|proceed|search)(?:\s+\S+){0,8}?\s+(?:without|until|unless)\b|\bin order to process your request\b|\bwhat (?:date range|time ?frame|time period|specific)\b",
+    )
 });
 /// A question back to the requester about the request's scope (only in sentences ending in '?').
 static CLARIFY_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^(?:are|were|do|did) you (?:requesting|seeking|asking for|looking for|interested in|wanting|want)\b|\bwhich (?:\S+\s+){0,3}?(?:do|are|did|would) you\b|,? or (?:only|just)\b")
+    re(
+        r"(?i)^(?:are|were|do|did) you (?:requesting|seeking|asking for|looking for|interested in|wanting|want)\b|\bwhich (?:\S+\s+){0,3}?(?:do|are|did|would) you\b|,? or (?:only|just)\b",
+    )
 });
 static CLARIFY_EXCLUDE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\bif you have (?:any )?(?:further |other )?questions\b|\blet (?:us|me) know if\b"));
 
 // Acknowledgement
 static ACK: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bthis (?:email|e-mail|letter|message|correspondence) (?:is to )?(?:acknowledges?|confirms?) (?:the )?(?:receipt|that we)\b|\backnowledg(?:e|es|ing) (?:the )?receipt of your\b|\b(?:we|i|our office|this office|the \S+) (?:have |has )?received your (?:\S+\s+){0,4}?(?:request|letter|submission)\b|\byour (?:\S+\s+){0,4}?request(?: \S+)? (?:has been|was|is) (?:received|logged|assigned|opened|entered)\b|\bwe are (?:reviewing|processing) (?:it|your request)\b")
+    re(
+        r"(?i)\bthis (?:email|e-mail|letter|message|correspondence) (?:is to )?(?:acknowledges?|confirms?) (?:the )?(?:receipt|that we)\b|\backnowledg(?:e|es|ing) (?:the )?receipt of your\b|\b(?:we|i|our office|this office|the \S+) (?:have |has )?received your (?:\S+\s+){0,4}?(?:request|letter|submission)\b|\byour (?:\S+\s+){0,4}?request(?: \S+)? (?:has been|was|is) (?:received|logged|assigned|opened|entered)\b|\bwe are (?:reviewing|processing) (?:it|your request)\b",
+    )
 });
 static ACK_WEAK: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:thank you|thanks) for (?:your|submitting your) (?:\S+\s+){0,3}?request\b"));
@@ -1082,10 +1158,9 @@ fn read_sentences(
     let has_files = m.attachment_names.iter().any(|n| !n.trim().is_empty());
     let asks_payment = sentences.iter().any(|s| ASKS_PAYMENT.is_match(s));
     // This message itself hands over records (so "still gathering the rest" means partial).
-    let delivers = sentences
-        .iter()
-        .any(|s| (ATTACHED.is_match(s) || ATTACHED_WEAK.is_match(s) || DONE.is_match(s)) && !ATTACHED_LETTER.is_match(s))
-        || (has_files && !sentences.iter().any(|s| ATTACHED_LETTER.is_match(s)));
+    let delivers = sentences.iter().any(|s| {
+        (ATTACHED.is_match(s) || ATTACHED_WEAK.is_match(s) || DONE.is_match(s)) && !ATTACHED_LETTER.is_match(s)
+    }) || (has_files && !sentences.iter().any(|s| ATTACHED_LETTER.is_match(s)));
     let add = |suggestion: Suggestion, conf: f32, s: &str, found: &mut Vec<Suggested>| {
         found.push(Suggested { suggestion, confidence: conf, evidence: evidence(s) });
     };
@@ -1093,7 +1168,15 @@ fn read_sentences(
     for (i, s) in sentences.iter().enumerate() {
         let cond = CONDITIONAL.is_match(s);
         let question = s.ends_with('?');
-        let damp = |c: f32| if cond { c * 0.5 } else if question { c * 0.75 } else { c };
+        let damp = |c: f32| {
+            if cond {
+                c * 0.5
+            } else if question {
+                c * 0.75
+            } else {
+                c
+            }
+        };
 
         if let Some((c, cents)) = fee_in(s) {
             let c = if asks_payment { c + 0.05 } else { c };
@@ -1103,7 +1186,8 @@ fn read_sentences(
             // "We need additional time. We will provide the records by March 27."
             let next = sentences.get(i + 1).filter(|_| days.is_none() && until.is_none());
             let carried = next.and_then(|n| {
-                let until = dates_in(n, base).into_iter().find(|(at, _)| UNTIL_DATE_CUE.is_match(&n[..*at])).map(|x| x.1);
+                let until =
+                    dates_in(n, base).into_iter().find(|(at, _)| UNTIL_DATE_CUE.is_match(&n[..*at])).map(|x| x.1);
                 let days = if until.is_some() { None } else { days_in(n) };
                 (until.is_some() || days.is_some()).then(|| (days, until, format!("{s} {n}")))
             });
@@ -1156,7 +1240,13 @@ fn read_sentences(
             add(Suggestion::Completed, damp(c), s, found);
         }
         if (CLARIFY.is_match(s) || (question && CLARIFY_QUESTION.is_match(s))) && !CLARIFY_EXCLUDE.is_match(s) {
-            let c = if cond { 0.4 } else if question { 0.85 } else { 0.75 };
+            let c = if cond {
+                0.4
+            } else if question {
+                0.85
+            } else {
+                0.75
+            };
             add(Suggestion::Clarification, c, s, found);
         }
         let strong_ack = ACK.is_match(s);
@@ -1204,17 +1294,78 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         let all: Vec<&LazyLock<Regex>> = vec![
-            &DAEMON_SENDER, &DAEMON_NAME, &BOUNCE_SUBJECT, &BOUNCE_BODY, &BOUNCE_DELAY, &RETURNED_COPY,
-            &DSN_RECIPIENT, &DSN_STATUS, &DSN_ACTION, &BODY_STATUS, &BODY_RECIPIENTS, &MESSAGE_ID_LINE, &ANGLE_ID,
-            &AUTO_SUBJECT, &NOREPLY_SENDER, &AUTO_BODY, &ACK_AUTO, &REQUEST_WORD, &REFERENCE, &REFERENCE_REQUEST,
-            &REFERENCE_LOOSE, &GOVQA_SUBJECT, &GOVQA_BODY, &NEXTREQUEST_SUBJECT, &NEXTREQUEST_BODY, &JUSTFOIA_BODY,
-            &GOVQA_NUMBER, &GOVQA_BODY_NUMBER, &NEXTREQUEST_NUMBER, &QUOTE_CUT, &HEADER_FROM, &HEADER_SENT,
-            &WROTE_END, &PORTAL_MARKER, &MONEY, &DAYS, &DATE, &CONDITIONAL, &FEE_WORD, &WAIVED, &RATE_AFTER,
-            &RATE_BEFORE, &LIMIT_BEFORE, &TOTAL_BEFORE, &LINK_BEFORE, &DEPOSIT_BEFORE, &ASKS_PAYMENT, &EXTENSION,
-            &NO_EXTENSION, &UNTIL_DATE_CUE, &DUE_DATE_CHANGED, &ESTIMATE, &DENIAL, &DENIAL_EXCLUDE, &IN_PART,
-            &EXEMPTION, &NO_RECORDS, &NOT_YET, &ATTACHED, &ATTACHED_WEAK, &DONE, &PARTIAL, &CLARIFY,
-            &CLARIFY_EXCLUDE, &CLARIFY_QUESTION, &ACK, &ACK_WEAK, &OOO_TEXT, &OOO_RETURN, &REFERENCE_HASH,
-            &ATTACHED_LETTER, &PARTIAL_MORE,
+            &DAEMON_SENDER,
+            &DAEMON_NAME,
+            &BOUNCE_SUBJECT,
+            &BOUNCE_BODY,
+            &BOUNCE_DELAY,
+            &RETURNED_COPY,
+            &DSN_RECIPIENT,
+            &DSN_STATUS,
+            &DSN_ACTION,
+            &BODY_STATUS,
+            &BODY_RECIPIENTS,
+            &MESSAGE_ID_LINE,
+            &ANGLE_ID,
+            &AUTO_SUBJECT,
+            &NOREPLY_SENDER,
+            &AUTO_BODY,
+            &ACK_AUTO,
+            &REQUEST_WORD,
+            &REFERENCE,
+            &REFERENCE_REQUEST,
+            &REFERENCE_LOOSE,
+            &GOVQA_SUBJECT,
+            &GOVQA_BODY,
+            &NEXTREQUEST_SUBJECT,
+            &NEXTREQUEST_BODY,
+            &JUSTFOIA_BODY,
+            &GOVQA_NUMBER,
+            &GOVQA_BODY_NUMBER,
+            &NEXTREQUEST_NUMBER,
+            &QUOTE_CUT,
+            &HEADER_FROM,
+            &HEADER_SENT,
+            &WROTE_END,
+            &PORTAL_MARKER,
+            &MONEY,
+            &DAYS,
+            &DATE,
+            &CONDITIONAL,
+            &FEE_WORD,
+            &WAIVED,
+            &RATE_AFTER,
+            &RATE_BEFORE,
+            &LIMIT_BEFORE,
+            &TOTAL_BEFORE,
+            &LINK_BEFORE,
+            &DEPOSIT_BEFORE,
+            &ASKS_PAYMENT,
+            &EXTENSION,
+            &NO_EXTENSION,
+            &UNTIL_DATE_CUE,
+            &DUE_DATE_CHANGED,
+            &ESTIMATE,
+            &DENIAL,
+            &DENIAL_EXCLUDE,
+            &IN_PART,
+            &EXEMPTION,
+            &NO_RECORDS,
+            &NOT_YET,
+            &ATTACHED,
+            &ATTACHED_WEAK,
+            &DONE,
+            &PARTIAL,
+            &CLARIFY,
+            &CLARIFY_EXCLUDE,
+            &CLARIFY_QUESTION,
+            &ACK,
+            &ACK_WEAK,
+            &OOO_TEXT,
+            &OOO_RETURN,
+            &REFERENCE_HASH,
+            &ATTACHED_LETTER,
+            &PARTIAL_MORE,
         ];
         for r in all {
             let _ = r.is_match("x");
@@ -1274,7 +1425,10 @@ mod tests {
     #[test]
     fn sentence_splitting_keeps_citations_together() {
         let s = sentences("Denied under 5 U.S.C. § 552(b)(5). Gov. Code 7927.705 applies. The fee is $4.50. Thanks!");
-        assert_eq!(s, vec!["Denied under 5 U.S.C. § 552(b)(5).", "Gov. Code 7927.705 applies.", "The fee is $4.50.", "Thanks!"]);
+        assert_eq!(
+            s,
+            vec!["Denied under 5 U.S.C. § 552(b)(5).", "Gov. Code 7927.705 applies.", "The fee is $4.50.", "Thanks!"]
+        );
     }
 
     #[test]
@@ -1320,7 +1474,8 @@ mod tests {
 
     #[test]
     fn human_mentioning_undeliverable_is_a_reply() {
-        let m = reply("RE: records", "Some messages were returned to senders as undeliverable. I have your request now.");
+        let m =
+            reply("RE: records", "Some messages were returned to senders as undeliverable. I have your request now.");
         assert_eq!(classify(&m), MailKind::Reply);
     }
 
@@ -1361,9 +1516,13 @@ mod tests {
             classify(&m),
             MailKind::Portal(Portal { portal: "GovQA", request_number: Some("R001234-010126".into()) })
         );
-        let mut n = reply("Your first record request 26-118 has been opened.", "View Request 26-118\n\nPOWERED BY NEXTREQUEST");
+        let mut n =
+            reply("Your first record request 26-118 has been opened.", "View Request 26-118\n\nPOWERED BY NEXTREQUEST");
         n.from = "noreply@nextrequest.com".into();
-        assert_eq!(classify(&n), MailKind::Portal(Portal { portal: "NextRequest", request_number: Some("26-118".into()) }));
+        assert_eq!(
+            classify(&n),
+            MailKind::Portal(Portal { portal: "NextRequest", request_number: Some("26-118".into()) })
+        );
         n.from = "city@sub.nextrequest.com".into();
         assert!(matches!(classify(&n), MailKind::Portal(Portal { portal: "NextRequest", .. })));
         n.from = "city@notnextrequest.com".into();
@@ -1392,7 +1551,8 @@ mod tests {
     #[test]
     fn extension_estimate_denial_and_others() {
         let base = Some(d(2026, 1, 10));
-        let ext = reply("RE", "The Department is extending the period for response by an additional seven (7) working days.");
+        let ext =
+            reply("RE", "The Department is extending the period for response by an additional seven (7) working days.");
         assert_eq!(shown(&ext, base), vec![Suggestion::Extended { days: Some(7), until: None }]);
         let until = reply("RE", "We are extending the deadline to respond until February 27, 2026.");
         assert_eq!(shown(&until, base), vec![Suggestion::Extended { days: None, until: Some(d(2026, 2, 27)) }]);
@@ -1414,10 +1574,14 @@ mod tests {
         assert!(shown(&cond, base).is_empty());
         let clar = reply("RE", "Could you please clarify the date range for your request?");
         assert_eq!(shown(&clar, base), vec![Suggestion::Clarification]);
-        let mut done = reply("RE", "Attached please find the records responsive to your request. This completes our response.");
+        let mut done =
+            reply("RE", "Attached please find the records responsive to your request. This completes our response.");
         done.attachment_names = vec!["records.pdf".into()];
         assert_eq!(shown(&done, base), vec![Suggestion::Completed]);
-        let ack = reply("RE", "This email acknowledges receipt of your request. It has been assigned reference number 26-0077.");
+        let ack = reply(
+            "RE",
+            "This email acknowledges receipt of your request. It has been assigned reference number 26-0077.",
+        );
         assert_eq!(shown(&ack, base), vec![Suggestion::Acknowledged { reference: Some("26-0077".into()) }]);
         assert_eq!(Suggestion::NoRecords.event_kind(), "no-records");
         assert_eq!(Suggestion::Rejected { exemption: None }.event_kind(), "rejected");
@@ -1430,7 +1594,8 @@ mod tests {
             "Thanks, we are looking.\n\n-----Original Message-----\nFrom: me\nSent: Monday\n\nIf you deny this request cite the exemption. I will pay fees up to $100.\n",
         );
         assert!(shown(&m, None).is_empty());
-        let g = reply("Re", "Noted.\n\nOn Mon, Jan 5, 2026 at 10:00 AM Alex <a@example.com>\nwrote:\n> The fee is $45.");
+        let g =
+            reply("Re", "Noted.\n\nOn Mon, Jan 5, 2026 at 10:00 AM Alex <a@example.com>\nwrote:\n> The fee is $45.");
         assert!(shown(&g, None).is_empty());
     }
 

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rusqlite::{Connection, Transaction, params};
 
-use crate::core::calendar::{Calendar, federal};
+use crate::core::calendar::Calendar;
 use crate::core::csvin;
 
 use crate::error::RowProblem;
@@ -62,8 +62,7 @@ pub fn remove(conn: &Transaction<'_>, state: &str, date: NaiveDate) -> Result<St
     let Some(name) = cal.holiday_name(date) else {
         return Err(Error::invalid(format!("{date} is not a holiday in {state}")));
     };
-    let is_federal = federal(date.year()).iter().any(|(d, _)| *d == date);
-    if is_federal {
+    if cal.is_built_in(date) {
         conn.execute(
             "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'removed', ?3)
              ON CONFLICT (state, date) DO UPDATE SET change = 'removed', name = excluded.name",
