@@ -209,7 +209,7 @@ D = {
     "WI": court("an action for mandamus", "Wis. Stat. § 19.37(1)", "Wis. Stat. §§ 19.31-19.39"),
     "WY": court("an action in district court", "", "Wyo. Stat. § 16-4-201 et seq.",
                 note="The court section is recalled, not seen: not cited."),
-    "US": route("administrative", "FOIA appeals officer of the agency", "agency", "5 U.S.C. § 552(a)(6)(A)",
+    "US": route("administrative", "FOIA appeals officer", "agency", "5 U.S.C. § 552(a)(6)(A)",
                 "5 U.S.C. § 552", "90", "calendar", "denial", remedy="an action in federal district court",
                 note="FOIA guarantees not less than 90 days; agencies' rules may allow more, so 90 is the safe "
                      "date. Missed time limits are constructive exhaustion (§ 552(a)(6)(C)(i)), not a denial: "

@@ -25,7 +25,7 @@ pub enum LawCommand {
     #[command(
         after_help = "Examples:\n  foiatrack law set CO --days 3 --day-type business --note \"HB 24-1234\"\n  foiatrack law set PA --appeal-days 15 --appeal-day-type business --appeal-body \"Office of Open Records\""
     )]
-    Set(SetArgs),
+    Set(Box<SetArgs>),
     /// Drop a correction and go back to the built-in facts
     #[command(after_help = "Example:\n  foiatrack law reset CO")]
     Reset { code: String },

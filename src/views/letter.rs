@@ -34,6 +34,8 @@ pub struct LetterContext {
     /// The address block: the agency (with an "Attention:" line where an appeal goes to an
     /// officer within it), or the outside body a petition goes to.
     pub to_lines: Vec<String>,
+    /// False when the letter is addressed to an outside body (a petition, DC's Mayor).
+    pub to_agency: bool,
     pub salutation: String,
     pub law_name: String,
     /// The law's citation for letters (no research remarks).
@@ -281,17 +283,17 @@ pub fn context(conn: &Connection, req: &Request, kind: LetterKind, today: NaiveD
         )),
         _ => None,
     };
-    if let Some((rule, w)) = &window {
-        if today > w.closes_on {
-            notes.push(format!(
-                "warning: {} ({}): the {} to file with the {} closed on {}",
-                req.tracking_code,
-                req.state,
-                rule.deadline.describe(),
-                rule.body,
-                w.closes_on
-            ));
-        }
+    if let Some((rule, w)) = &window
+        && today > w.closes_on
+    {
+        notes.push(format!(
+            "warning: {} ({}): the {} to file with the {} closed on {}",
+            req.tracking_code,
+            req.state,
+            rule.deadline.describe(),
+            rule.body,
+            w.closes_on
+        ));
     }
     let notice = route.and_then(|r| r.pre_suit_notice);
     let notice_until = notice.map(|n| match n.day_type {
@@ -396,6 +398,7 @@ pub fn context(conn: &Connection, req: &Request, kind: LetterKind, today: NaiveD
         agency_address,
         agency_reference: timeline.agency_reference.clone(),
         to_lines,
+        to_agency: body.is_none(),
         salutation,
         law_name: law.law_name.clone(),
         law_citation: law.letter_citation.clone(),
@@ -493,7 +496,7 @@ pub fn render(ctx: &LetterContext) -> Result<Letter> {
         agency_key: ctx.agency_key.clone(),
         // A petition goes to an outside body whose address foiatrack does not know: it is
         // written out for filing, never emailed to the agency as if it were the body.
-        to: if ctx.to_lines.first() == Some(&ctx.agency_name) { ctx.agency_email.clone() } else { None },
+        to: if ctx.to_agency { ctx.agency_email.clone() } else { None },
         subject: ctx.subject.clone(),
         body,
         notes: ctx.notes.clone(),
