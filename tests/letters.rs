@@ -738,4 +738,9 @@ fn law_show_and_corrections_of_the_route_and_scope() {
     assert_eq!(env.json(&["request", "show", &mt_code, "--format", "json"])["due_on"], serde_json::Value::Null);
     env.ok(&["law", "set", "MT", "--period-binds", "all"]);
     assert_eq!(env.json(&["request", "show", &mt_code, "--format", "json"])["due_on"], "2026-03-09");
+    env.ok(&["law", "reset", "MT"]);
+    assert_eq!(env.json(&["request", "show", &mt_code, "--format", "json"])["due_on"], serde_json::Value::Null);
+    // An agency's kind decides too: a state agency is bound.
+    env.ok(&["agency", "edit", "city-of-missoula-mt", "--kind", "state_agency"]);
+    assert_eq!(env.json(&["request", "show", &mt_code, "--format", "json"])["due_on"], "2026-03-09");
 }
