@@ -155,6 +155,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let today = ctx.today;
 
     let mut conn = foiatrack::ops::database::create_or_open(&db_path)?;
+    foiatrack::store::db::set_actor(&conn, "demo")?;
     foiatrack::ops::law::load_builtin(&mut conn)?;
     foiatrack::ops::agency::import(
         &mut conn,
