@@ -306,3 +306,246 @@ fn the_date_header_is_today_not_the_clock() {
     assert_eq!(status, 0, "{stdout}{stderr}");
     assert!(server.received()[0].data.contains("\r\nDate: Wed, 31 Dec 2025 12:00:00 +0000\r\n"));
 }
+
+/// The small campaign, every letter "sent" on 2026-03-02 as .eml files (no SMTP), today later.
+fn sent_env() -> Env {
+    let mut env = small_env();
+    let out = env.path("sent");
+    env.ok(&["send", "--campaign", "hostile", "--outbox", out.to_str().unwrap()]);
+    env.today = "2026-03-20".into();
+    env
+}
+
+fn mbox_message(from: &str, subject: &str, date: &str, id: &str, body: &str) -> String {
+    format!(
+        "From {from} Thu Mar 05 10:00:00 2026\nFrom: {from}\nTo: jane@newsroom.example.org\nSubject: {subject}\nDate: {date}\nMessage-ID: <{id}>\nContent-Type: text/plain\n\n{body}\n"
+    )
+}
+
+#[test]
+fn mbox_with_from_lines_in_bodies_and_broken_messages_imports_every_good_one() {
+    let env = sent_env();
+    let (alpha, bravo, charlie, delta) =
+        (code_of(&env, "alpha-co"), code_of(&env, "bravo-co"), code_of(&env, "charlie-tx"), code_of(&env, "delta-tx"));
+    let mut mbox = String::new();
+    let mut offsets = Vec::new();
+    let mut push = |mbox: &mut String, m: String| {
+        offsets.push(mbox.len());
+        mbox.push_str(&m);
+    };
+    // 1. A body line starting with "From " that nobody escaped.
+    push(
+        &mut mbox,
+        mbox_message(
+            "records@alpha-co.example.org",
+            &format!("Re: {alpha}"),
+            "Thu, 05 Mar 2026 09:00:00 -0700",
+            "one@alpha.example.org",
+            "Hello,\n\nFrom the attached spreadsheet you can see the purchases.\nFrom 2016 to 2017 we bought nothing else.\n>From a quoted line\n\nRegards",
+        ),
+    );
+    // 2. Good.
+    push(
+        &mut mbox,
+        mbox_message(
+            "records@bravo-co.example.org",
+            &format!("{bravo} update"),
+            "Fri, 06 Mar 2026 09:00:00 -0700",
+            "two@bravo.example.org",
+            "Working on it.",
+        ),
+    );
+    // 3. Not an email at all.
+    push(
+        &mut mbox,
+        "From someone@nowhere.example.net Fri Mar 06 11:00:00 2026\nthis is not an email message, only words\n\n"
+            .into(),
+    );
+    // 4. Good, after the broken one.
+    push(
+        &mut mbox,
+        mbox_message(
+            "records@charlie-tx.example.org",
+            &format!("RE: {charlie}"),
+            "Mon, 09 Mar 2026 09:00:00 -0500",
+            "four@charlie.example.org",
+            "Acknowledged.",
+        ),
+    );
+    // 5. Binary junk.
+    push(&mut mbox, "From junk@nowhere.example.net Mon Mar 09 12:00:00 2026\n\u{0}\u{1}\u{2}\n".into());
+    // 6. Good, the last one.
+    push(
+        &mut mbox,
+        mbox_message(
+            "records@delta-tx.example.org",
+            &format!("Re: {delta}"),
+            "Tue, 10 Mar 2026 09:00:00 -0500",
+            "six@delta.example.org",
+            "Received.",
+        ),
+    );
+    let f = env.write("replies.mbox", &mbox);
+    let path = f.to_str().unwrap();
+
+    let expected_skipped = format!(
+        "Skipped (2); not imported, the rest was:\n  {path} message 3 (byte {}): not an email message (no header lines)\n  {path} message 5 (byte {}): not an email message (no header lines)\n",
+        offsets[2], offsets[4]
+    );
+    let out = env.cmd().args(["mail", "import", path, "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{expected_skipped}error: 2 message(s) could not be imported; see the list above\n")
+    );
+    let imported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, String, bool)> = imported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["source"].as_str().unwrap().to_string(),
+                i["tracking_code"].as_str().unwrap().to_string(),
+                i["acknowledged"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (format!("{path}#1"), alpha.clone(), true),
+            (format!("{path}#2"), bravo.clone(), true),
+            (format!("{path}#4"), charlie.clone(), true),
+            (format!("{path}#6"), delta.clone(), true),
+        ]
+    );
+    // The first message is whole: its "From " lines are text, the quoted one unquoted.
+    let show = env.json(&["request", "show", &alpha, "--format", "json"]);
+    let reply = show["correspondence"].as_array().unwrap().iter().find(|c| c["direction"] == "inbound").unwrap();
+    assert_eq!(
+        reply["body"],
+        "Hello,\n\nFrom the attached spreadsheet you can see the purchases.\nFrom 2016 to 2017 we bought nothing else.\nFrom a quoted line\n\nRegards\n"
+    );
+    assert!(env.json(&["mail", "unmatched", "--format", "json"]).as_array().unwrap().is_empty());
+
+    // Again: nothing new, the same two reported, exit code 1 again.
+    let out = env.cmd().args(["mail", "import", path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("6 message(s): 0 new (0 unmatched), 4 already imported, 2 skipped\n"), "{stdout}");
+    assert!(stdout.ends_with(&format!("\n{expected_skipped}")), "{stdout}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "error: 2 message(s) could not be imported; see the list above\n");
+    let inbound = db(&env)
+        .query_row("SELECT COUNT(*) FROM communications WHERE direction = 'inbound'", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    assert_eq!(inbound, 4);
+
+    // A file that cannot be read is one more skip; the good mailbox beside it still counts.
+    let out = env.cmd().args(["mail", "import", "missing.eml", path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("  missing.eml: cannot read it: No such file or directory"), "{stdout}");
+    assert!(stdout.contains("7 message(s): 0 new (0 unmatched), 4 already imported, 3 skipped"), "{stdout}");
+    // A clean import exits 0.
+    let one = mbox_message("x@y.example.org", "hello", "Tue, 10 Mar 2026 09:00:00 -0500", "clean@y.example.org", "hi");
+    let clean = env.write("clean.eml", one.split_once('\n').unwrap().1);
+    env.ok(&["mail", "import", clean.to_str().unwrap()]);
+}
+
+/// Every regular file under the files folder, by name.
+fn stored_files(env: &Env) -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&env.path("test.files"), &mut out);
+    out.sort();
+    out
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn with_attachment(from: &str, subject: &str, id: &str, file: &str, content: &str) -> String {
+    format!(
+        "From: {from}\nTo: jane@newsroom.example.org\nSubject: {subject}\nDate: Fri, 27 Feb 2026 09:00:00 -0700\nMessage-ID: <{id}>\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: text/csv\nContent-Disposition: attachment; filename=\"{file}\"\n\n{content}\n--b--\n"
+    )
+}
+
+#[test]
+fn a_refused_or_failed_import_leaves_no_files_behind() {
+    let mut env = sent_env();
+    let alpha = code_of(&env, "alpha-co");
+    let refused = with_attachment(
+        "records@alpha-co.example.org",
+        &format!("Re: {alpha}"),
+        "refused@alpha.example.org",
+        "refused.csv",
+        "date,amount\n2016-01-01,1.00",
+    );
+    let kept = with_attachment(
+        "stranger@elsewhere.example.net",
+        "hello",
+        "kept@elsewhere.example.net",
+        "kept.csv",
+        "date,amount\n2016-01-02,2.00",
+    );
+    let refused_eml = env.write("refused.eml", &refused);
+    let kept_eml = env.write("kept.eml", &kept);
+    // On a --today before the letter was sent, the reply cannot acknowledge it: refused.
+    env.today = "2026-03-01".into();
+    let out =
+        env.cmd().args(["mail", "import", refused_eml.to_str().unwrap(), kept_eml.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("  {}: cannot log on {alpha}: ", refused_eml.display())), "{stdout}");
+    assert!(stdout.contains("2 message(s): 1 new (1 unmatched), 0 already imported, 1 skipped"), "{stdout}");
+    assert_eq!(stored_files(&env), [sha256(b"date,amount\n2016-01-02,2.00")], "only the imported message's file");
+
+    // A database that fails mid-import (here a trigger that overflows an integer) stops the
+    // import; the failing message's file goes, what was imported before it stays.
+    env.today = "2026-03-20".into();
+    db(&env)
+        .execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON attachments WHEN NEW.file_name = 'boom.csv'
+             BEGIN SELECT abs(-9223372036854775807 - 1); END;",
+        )
+        .unwrap();
+    let first = env.write(
+        "first.eml",
+        &with_attachment("a@one.example.net", "one", "first@one.example.net", "first.csv", "first file"),
+    );
+    let boom = env.write(
+        "boom.eml",
+        &with_attachment("b@two.example.net", "two", "boom@two.example.net", "boom.csv", "boom file"),
+    );
+    let err = env.fails(&["mail", "import", first.to_str().unwrap(), boom.to_str().unwrap()], 1);
+    assert!(err.contains("integer overflow"), "{err}");
+    let mut expected = vec![sha256(b"date,amount\n2016-01-02,2.00"), sha256(b"first file")];
+    expected.sort();
+    assert_eq!(stored_files(&env), expected);
+    let names: Vec<String> = db(&env)
+        .prepare("SELECT file_name FROM attachments ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(names, ["kept.csv", "first.csv"]);
+    // The refused reply imports once the day is right, its file with it.
+    db(&env).execute_batch("DROP TRIGGER boom").unwrap();
+    let out = env.ok(&["mail", "import", refused_eml.to_str().unwrap(), boom.to_str().unwrap()]);
+    assert!(out.contains(&format!("{alpha} by tracking-code, acknowledged")), "{out}");
+    assert_eq!(stored_files(&env).len(), 4);
+}

@@ -13,14 +13,14 @@ use foiatrack::views::letter;
 #[derive(Debug, Args)]
 #[command(after_help = "Mail settings come from the environment:
   FOIATRACK_SMTP_URL       lettre's URL form: smtps://user@smtp.example.org or smtp://user@host:587?tls=required
-  FOIATRACK_SMTP_PASSWORD  never stored, never printed; sent only encrypted (smtps://, ?tls=required),
-                           to this machine, or with ?allow_plaintext=true in the URL
+  FOIATRACK_SMTP_PASSWORD  never stored, never printed; sent only over TLS (smtps://,
+                           ?tls=required), to this machine, or with ?allow_plaintext=true
   FOIATRACK_FROM           the From address (default: requester.email)
   FOIATRACK_REPLY_TO       optional pattern with {code}, e.g. records+{code}@org.example
 
 Each message is marked 'sending' before the server is contacted and 'sent' once it accepts it,
-so nothing is ever sent twice. Its Date header is noon UTC of --today. A message left 'sending' by a crash is reported, never re-sent:
-settle it with --resolve CODE --was-sent or --not-sent.
+so nothing is ever sent twice. A message left 'sending' by a crash is reported, never re-sent:
+settle it with --resolve CODE --was-sent or --not-sent. Emails are dated noon UTC of --today.
 
 Examples:
   foiatrack send --campaign amazon-2016 --dry-run outbox/     # write the .eml files, change nothing

@@ -391,10 +391,10 @@ pub fn date_header(today: NaiveDate) -> SystemTime {
 
 /// Builds the email for a letter, dated `today` (see [`date_header`]).
 pub fn message_on(letter: &Letter, sender: &Sender, message_id: &str, today: NaiveDate) -> Result<Message> {
-    Ok(builder(letter, sender, message_id)?
+    builder(letter, sender, message_id)?
         .date(date_header(today))
         .body(letter.body.clone())
-        .map_err(|e| Error::invalid(format!("cannot build the email: {e}")))?)
+        .map_err(|e| Error::invalid(format!("cannot build the email: {e}")))
 }
 
 /// Builds the email for a letter, dated by the machine's clock (a preview; what is written by
