@@ -549,3 +549,69 @@ fn a_refused_or_failed_import_leaves_no_files_behind() {
     assert!(out.contains(&format!("{alpha} by tracking-code, acknowledged")), "{out}");
     assert_eq!(stored_files(&env).len(), 4);
 }
+
+/// Raw terminal controls: clear the screen, retitle the window (OSC ... BEL), DEL, a C1 CSI, a
+/// right-to-left override.
+const ESC_CLEAR: &str = "\u{1b}[2J";
+const OSC_TITLE: &str = "\u{1b}]0;owned\u{7}";
+
+fn assert_no_controls(what: &str, text: &str) {
+    assert!(
+        !text.chars().any(|c| (c.is_control() && c != '\n') || c == '\u{202e}'),
+        "{what} has raw control characters: {text:?}"
+    );
+}
+
+#[test]
+fn control_characters_from_outside_never_reach_the_terminal_raw() {
+    let env = small_env();
+    let alpha = code_of(&env, "alpha-co");
+    db(&env)
+        .execute("UPDATE agencies SET name = ?1 WHERE key = 'alpha-co'", [format!("Alpha{OSC_TITLE} City\u{202e}")])
+        .unwrap();
+    let server = SmtpServer::start(Options {
+        reject: vec!["records@alpha-co.example.org".into()],
+        reject_text: Some(format!("5.1.1 {ESC_CLEAR}mailbox{OSC_TITLE} unavailable\u{7f}")),
+        ..Default::default()
+    });
+    let (code, stdout, _) = run(mail_cmd(&env, &server.url(), None), &["send", "--campaign", "hostile"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_no_controls("send", &stdout);
+    let shown = r"5.1.1 \x1b[2Jmailbox\x1b]0;owned\x07 unavailable\x7f";
+    assert!(stdout.contains(&format!("FAILED request {alpha}: permanent error (550): {shown}")), "{stdout}");
+
+    let table = env.ok(&["outbox"]);
+    assert_no_controls("outbox", &table);
+    assert!(table.contains(r"Alpha\x1b]0;owned\x07 City\u{202e}") && table.contains(shown), "{table}");
+    // JSON keeps the exact text.
+    let json = env.json(&["outbox", "--format", "json"]);
+    let row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["tracking_code"] == alpha.as_str() && o["state"] == "failed")
+        .unwrap();
+    assert_eq!(row["agency_name"], format!("Alpha{OSC_TITLE} City\u{202e}"));
+    assert_eq!(row["error"], format!("permanent error (550): 5.1.1 {ESC_CLEAR}mailbox{OSC_TITLE} unavailable\u{7f}"));
+
+    // A reply whose subject and sender carry controls (encoded and raw), and a file whose name does.
+    let eml = env.write(
+        "evil.eml",
+        &format!(
+            "From: =?utf-8?q?Evil_=1B[31mName?= <evil@elsewhere.example.net>\nTo: jane@newsroom.example.org\nSubject: =?utf-8?q?Records_=1B]0;owned=07_ready?= raw{ESC_CLEAR}\u{9b}31m\nDate: Tue, 10 Mar 2026 09:00:00 -0500\nMessage-ID: <evil@elsewhere.example.net>\n\nhello\n"
+        ),
+    );
+    let junk = env.write(&format!("bad{ESC_CLEAR}.eml"), "\u{0}\u{1}");
+    let out = env.cmd().args(["mail", "import", eml.to_str().unwrap(), junk.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_no_controls("mail import", &stdout);
+    let subject = r"Records \x1b]0;owned\x07 ready raw\x1b[2J\u{9b}31m";
+    assert!(stdout.contains(subject), "{stdout}");
+    assert!(stdout.contains(r"bad\x1b[2J.eml: not an email message (no header lines)"), "{stdout}");
+    let unmatched = env.ok(&["mail", "unmatched"]);
+    assert_no_controls("mail unmatched", &unmatched);
+    assert!(unmatched.contains(subject), "{unmatched}");
+    let json = env.json(&["mail", "unmatched", "--format", "json"]);
+    assert_eq!(json[0]["subject"], format!("Records {OSC_TITLE} ready raw{ESC_CLEAR}\u{9b}31m"));
+}

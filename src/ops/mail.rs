@@ -350,7 +350,12 @@ pub fn import_message(
 ) -> Result<Imported> {
     let msg = MessageParser::default()
         .parse(raw)
-        .filter(|m| !m.headers().is_empty())
+        // At least one header line with a well-formed name (visible ASCII, no colon).
+        .filter(|m| {
+            m.headers()
+                .iter()
+                .any(|h| !h.name().is_empty() && h.name().bytes().all(|b| b.is_ascii_graphic() && b != b':'))
+        })
         .ok_or_else(|| Error::invalid("not an email message (no header lines)"))?;
     let content_sha = sha256_hex(raw);
     let message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
