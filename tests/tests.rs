@@ -15,6 +15,7 @@ mod help;
 mod intake;
 mod layers;
 mod letters;
+mod mail_hostile;
 mod migrations;
 mod reports;
 mod workflow;

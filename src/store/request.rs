@@ -235,7 +235,6 @@ pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: 
     Ok(id)
 }
 
-/// An event's request, kind, date and whether it is void already.
 /// An event's request id, kind, date and the day it was voided (if it was).
 pub type EventRow = (i64, EventKind, NaiveDate, Option<NaiveDate>);
 
