@@ -25,10 +25,23 @@ pub fn table(columns: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> S
     t.trim_fmt()
 }
 
-/// Neutralises a cell a spreadsheet would run as a formula (=, +, -, @), leaving numbers alone.
+/// Neutralises a cell a spreadsheet would run as a formula: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'`, unless it is a plain decimal number
+/// (`^[+-]?[0-9]+(\.[0-9]+)?$`), so `-12.50` stays a number and `-inf`, `+NaN`, `-1+1`, `=1` do not run.
 pub fn csv_safe(cell: &str) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() { format!("'{cell}") } else { cell.to_string() }
+    if risky && !is_plain_decimal(cell) { format!("'{cell}") } else { cell.to_string() }
+}
+
+/// `^[+-]?[0-9]+(\.[0-9]+)?$`: digits, an optional sign, an optional fraction; no exponent, no
+/// `inf` or `NaN`.
+fn is_plain_decimal(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && digits(fraction),
+        None => digits(unsigned),
+    }
 }
 
 /// Writes a header and rows as CSV, every cell through [`csv_safe`].
@@ -534,4 +547,57 @@ pub fn findings_document(r: &ResponseReport, s: &SpendingReport, doc: Document) 
     let title = report_title(r.title.as_deref(), "findings");
     let sections = [responses_section(r), spending_section(s)];
     document(doc, &title, r.campaign.as_ref(), r.records.as_ref(), r.generated_on, &sections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_safe_neutralises_formulas_and_leaves_plain_numbers() {
+        for risky in [
+            "=1",
+            "=SUM(A1:A2)",
+            "+1+1",
+            "-1+1",
+            "-inf",
+            "+inf",
+            "+NaN",
+            "-NaN",
+            "-1e5",
+            "+1.",
+            "-.5",
+            "-1.2.3",
+            "-",
+            "+",
+            "@A1",
+            "@",
+            "\t=1",
+            "\t1",
+            "\r=1",
+            "\r1",
+            "-0x10",
+            "- 1",
+            "-1 ",
+            "+1,5",
+        ] {
+            assert_eq!(csv_safe(risky), format!("'{risky}"), "{risky:?} must be neutralised");
+        }
+        for safe in
+            ["-12.50", "+12.50", "-1", "+1", "0", "12.50", "1e5", "inf", "NaN", "", "a=1", "'=1", " =1", "Amazon"]
+        {
+            assert_eq!(csv_safe(safe), safe, "{safe:?} must stay as it is");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_match_the_documented_pattern() {
+        for yes in ["0", "-0", "+0", "007", "-12.50", "123456789012345678901234567890.5"] {
+            assert!(is_plain_decimal(yes), "{yes}");
+        }
+        for no in ["", "-", "+", ".5", "5.", "-.5", "1.2.3", "1e5", "-inf", "+NaN", "--1", "+-1", "-1+1", "١٢", " 1"]
+        {
+            assert!(!is_plain_decimal(no), "{no}");
+        }
+    }
 }
