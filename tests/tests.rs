@@ -15,5 +15,6 @@ mod intake;
 mod layers;
 mod letters;
 mod migrations;
+mod output_hostile;
 mod reports;
 mod workflow;

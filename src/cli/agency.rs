@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::output::{Format, opt, print_json, print_list};
+use super::output::{Format, opt, print_json, print_list, printable, printable_line};
 use super::{Context, read_file};
 use foiatrack::ops::agency::{self as agency_ops, ImportOptions};
 use foiatrack::store::agency::{self, AgencyInput, Filter, Kind};
@@ -136,12 +136,12 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
                 return print_json(&report);
             }
             for col in &report.unknown_columns {
-                eprintln!("note: {name}: unknown column '{col}' ignored");
+                eprintln!("note: {name}: unknown column '{}' ignored", printable_line(col));
             }
             if !report.skipped.is_empty() {
                 eprintln!("Skipped {} invalid row(s):", report.skipped.len());
                 for p in &report.skipped {
-                    eprintln!("  {p}");
+                    eprintln!("  {}", printable_line(&p.to_string()));
                 }
             }
             let verb = if dry_run { "Would import" } else { "Imported" };
@@ -155,7 +155,8 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             Ok(())
         }
         AgencyCommand::List { states, kinds, format } => {
-            let states = states.iter().map(|s| foiatrack::store::law::code(&conn, s)).collect::<foiatrack::Result<Vec<_>>>()?;
+            let states =
+                states.iter().map(|s| foiatrack::store::law::code(&conn, s)).collect::<foiatrack::Result<Vec<_>>>()?;
             let list = agency::list(&conn, &Filter { states, kinds })?;
             print_list(format, &list, &["key", "name", "state", "kind", "population", "email", "portal_url"], |a| {
                 vec![
@@ -198,18 +199,18 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
                 ),
             ];
             for (label, value) in rows.iter().filter(|(_, v)| !v.is_empty()) {
-                println!("{:<20} {}", format!("{label}:"), value.replace('\n', "\n                     "));
+                println!("{:<20} {}", format!("{label}:"), printable(value).replace('\n', "\n                     "));
             }
             Ok(())
         }
         AgencyCommand::Add(a) => {
             let agency = agency_ops::add(&mut conn, &a.fields.into_input(a.key))?;
-            println!("Added agency {} ({})", agency.key, agency.name);
+            println!("Added agency {} ({})", agency.key, printable_line(&agency.name));
             Ok(())
         }
         AgencyCommand::Edit { key, fields } => {
             let agency = agency_ops::edit(&mut conn, &key, &fields.into_input(None))?;
-            println!("Updated agency {} ({})", agency.key, agency.name);
+            println!("Updated agency {} ({})", agency.key, printable_line(&agency.name));
             Ok(())
         }
     }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Context;
+use super::output::{printable, printable_line};
 use foiatrack::core::letter::{LetterKind, file_name};
 use foiatrack::views::letter;
 
@@ -57,7 +58,7 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     if let Some(code) = a.code {
         let l = letter::letter(&conn, &code, a.kind, ctx.today)?;
         match a.format {
-            LetterFormat::Txt => print!("{}", l.body),
+            LetterFormat::Txt => print!("{}", printable(&l.body)),
             LetterFormat::Eml => {
                 let sender = sender(&conn)?;
                 let msg = foiatrack::ops::send::message(
@@ -112,7 +113,7 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     }
     println!("Wrote {written} {} letter(s) to {}", a.kind, dir.display());
     for s in &skipped {
-        eprintln!("skipped {s}");
+        eprintln!("skipped {}", printable_line(s));
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ pub enum Format {
     Csv,
 }
 
-pub use foiatrack::views::render::{table, write_csv};
+pub use foiatrack::views::render::{printable, printable_line, table, write_csv};
 
 /// Prints a list in the chosen format: `row` gives the table/CSV cells, serde gives the JSON.
 pub fn print_list<T: Serialize>(

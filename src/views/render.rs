@@ -2,6 +2,7 @@
 //! self-contained HTML page (`templates/report.html`, charts as inline SVG). Pure functions from
 //! the report structs of `views::report` to text, shared by the CLI and the web server.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use askama::Template;
@@ -13,16 +14,92 @@ use crate::views::report::{self, ResponseReport, SpendingReport};
 /// Aligned columns under a dashed header line: readable in a terminal, a pipe or an email.
 const PLAIN: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '));
 
-/// An aligned plain-text table; column names like `due_on` become headers like `DUE ON`.
+/// An aligned plain-text table; column names like `due_on` become headers like `DUE ON`. Cells
+/// go through [`printable`]: a line feed makes a cell two lines, any other control character
+/// is shown, never sent to the terminal.
 pub fn table(columns: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut t = Table::new();
     t.load_style(PLAIN);
     t.force_no_tty();
-    t.set_header(columns.iter().map(|c| c.replace('_', " ").to_uppercase()));
+    t.set_header(columns.iter().map(|c| printable_line(&c.replace('_', " ").to_uppercase()).into_owned()));
     for r in rows {
-        t.add_row(r);
+        t.add_row(r.iter().map(|c| printable(c).into_owned()));
     }
     t.trim_fmt()
+}
+
+/// Text from outside (agency names, notes, subjects, file names) made safe to print on a
+/// terminal: control characters (ESC, CR, BEL, backspace, tab, DEL, the C1 set) and the
+/// bidirectional overrides that reorder a line are replaced by visible symbols (`␛`, `␍`, `␉`,
+/// `␡`, `<U+009B>`) instead of acting on the terminal. A line feed stays a line break (a CR LF
+/// pair becomes one); use [`printable_line`] where the text must stay on one line.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    replace_controls(s, true)
+}
+
+/// [`printable`] for text that must stay on one line: line feeds are shown as `␊` too.
+pub fn printable_line(s: &str) -> Cow<'_, str> {
+    replace_controls(s, false)
+}
+
+fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn replace_controls(s: &str, keep_lines: bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_hidden(c) && !(keep_lines && c == '\n')) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if keep_lines && chars.peek() == Some(&'\n') => {}
+            '\n' if keep_lines => out.push('\n'),
+            c => push_visible(&mut out, c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Pushes `c`, or the visible stand-in of a control character: the Unicode control pictures
+/// (U+2400..) for C0 and DEL, `<U+XXXX>` for the rest.
+pub(crate) fn push_visible(out: &mut String, c: char) {
+    match c {
+        '\0'..='\x1f' => out.push(char::from_u32(0x2400 + c as u32).expect("a control picture")),
+        '\x7f' => out.push('\u{2421}'),
+        c if is_hidden(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
+        c => out.push(c),
+    }
+}
+
+/// Text from outside made literal in Markdown: `\`, `|`, `*`, `_`, backticks, `<`, `>`, `[`, `]`
+/// and a leading `#` are backslash-escaped (so a name cannot open a tag, a link, emphasis or a
+/// heading, nor split a table cell), line breaks become spaces and other control characters
+/// visible symbols. An `_` between two letters or digits stays as it is (`awaiting_ack`): it
+/// can neither open nor close emphasis there. An `&` is left alone: an entity only spells a
+/// character, it opens no markup.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut prev: Option<char> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '_' if prev.is_some_and(char::is_alphanumeric) && chars.peek().is_some_and(|n| n.is_alphanumeric()) => {
+                out.push('_')
+            }
+            '\\' | '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' if out.trim_start().is_empty() => out.push_str("\\#"),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => out.push(' '),
+            c => push_visible(&mut out, c),
+        }
+        prev = Some(c);
+    }
+    out
 }
 
 /// Neutralises a cell a spreadsheet would run as a formula: one that starts with `=`, `+`, `-`,
@@ -336,16 +413,17 @@ pub struct HtmlReport<'a> {
     pub sections: &'a [Section],
 }
 
+/// Aligned plain text for a terminal; every value goes through [`printable`].
 pub fn render_text(sections: &[Section]) -> String {
     let mut out = String::new();
     for s in sections {
-        out += &format!("== {} ==\n", s.title);
-        let w = s.headline.iter().map(|(v, _)| v.chars().count()).max().unwrap_or(0);
+        out += &format!("== {} ==\n", printable_line(&s.title));
+        let w = s.headline.iter().map(|(v, _)| printable_line(v).chars().count()).max().unwrap_or(0);
         for (v, l) in &s.headline {
-            out += &format!("  {v:>w$}  {l}\n");
+            out += &format!("  {:>w$}  {}\n", printable_line(v), printable_line(l));
         }
         for t in &s.tables {
-            out += &format!("\n{}:\n", t.title);
+            out += &format!("\n{}:\n", printable_line(&t.title));
             if t.rows.is_empty() {
                 out += "  none\n";
             } else {
@@ -355,27 +433,28 @@ pub fn render_text(sections: &[Section]) -> String {
             }
         }
         for n in &s.notes {
-            out += &format!("\n{n}\n");
+            out += &format!("\n{}\n", printable(n));
         }
         out += "\n";
     }
     out
 }
 
+/// Markdown (GitHub tables); every value goes through [`markdown_text`].
 pub fn render_markdown(title: &str, sections: &[Section]) -> String {
-    let mut out = format!("# {title}\n\n");
+    let esc = |c: &str| markdown_text(c);
+    let mut out = format!("# {}\n\n", esc(title));
     for s in sections {
-        out += &format!("## {}\n\n", s.title);
+        out += &format!("## {}\n\n", esc(&s.title));
         for (v, l) in &s.headline {
-            out += &format!("- **{}** {}\n", v.replace('|', "\\|"), l);
+            out += &format!("- **{}** {}\n", esc(v), esc(l));
         }
         for t in &s.tables {
-            out += &format!("\n### {}\n\n", t.title);
+            out += &format!("\n### {}\n\n", esc(&t.title));
             if t.rows.is_empty() {
                 out += "None.\n";
                 continue;
             }
-            let esc = |c: &str| c.replace('|', "\\|").replace('\n', " ");
             out += &format!("| {} |\n", t.columns.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
             out += &format!(
                 "|{}|\n",
@@ -386,7 +465,7 @@ pub fn render_markdown(title: &str, sections: &[Section]) -> String {
             }
         }
         for n in &s.notes {
-            out += &format!("\n{n}\n");
+            out += &format!("\n{}\n", esc(n));
         }
         out += "\n";
     }
@@ -599,5 +678,38 @@ mod tests {
         {
             assert!(!is_plain_decimal(no), "{no}");
         }
+    }
+
+    #[test]
+    fn printable_shows_control_characters_instead_of_sending_them() {
+        assert_eq!(printable("Plain Town"), "Plain Town");
+        assert!(matches!(printable("Plain Town"), Cow::Borrowed(_)));
+        assert_eq!(printable("\x1b[2J\x1b]0;pwned\x07Evil"), "␛[2J␛]0;pwned␇Evil");
+        assert_eq!(printable("a\rb\x08c\td\x7fe\0"), "a␍b␈c␉d␡e␀");
+        assert_eq!(printable("one\r\ntwo\nthree"), "one\ntwo\nthree", "line breaks stay in tables");
+        assert_eq!(printable_line("one\r\ntwo\nthree"), "one␍␊two␊three");
+        assert_eq!(printable("\u{9b}31m \u{202e}gnp.exe"), "<U+009B>31m <U+202E>gnp.exe");
+        assert_eq!(printable("Zürich – 東京 ✓"), "Zürich – 東京 ✓", "text that is not control stays");
+    }
+
+    #[test]
+    fn markdown_text_escapes_markup_and_joins_lines() {
+        assert_eq!(markdown_text("Plain Town"), "Plain Town");
+        assert_eq!(markdown_text("<script>alert(1)</script>"), "\\<script\\>alert(1)\\</script\\>");
+        assert_eq!(markdown_text("a|b *c* _d_ `e` [f](g) \\ h"), "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\[f\\](g) \\\\ h");
+        assert_eq!(markdown_text("awaiting_ack snake_case_name"), "awaiting_ack snake_case_name");
+        assert_eq!(markdown_text("_x_ a_ _b a__b"), "\\_x\\_ a\\_ \\_b a\\_\\_b");
+        assert_eq!(markdown_text("# Heading"), "\\# Heading");
+        assert_eq!(markdown_text("  # Heading"), "  \\# Heading");
+        assert_eq!(markdown_text("Bureau #5"), "Bureau #5", "only a leading # makes a heading");
+        assert_eq!(markdown_text("one\r\ntwo\rthree\nfour"), "one two three four");
+        assert_eq!(markdown_text("\x1b[31mred"), "␛\\[31mred");
+        assert_eq!(markdown_text("AT&T 95% $1,000.00 (very) -5"), "AT&T 95% $1,000.00 (very) -5");
+    }
+
+    #[test]
+    fn tables_show_control_characters_and_keep_line_breaks() {
+        let t = table(&["name", "note"], [vec!["\x1b[31mRed".to_string(), "one\ntwo".to_string()]]);
+        assert_eq!(t, " NAME       NOTE\n---------- ------\n ␛[31mRed   one\n            two");
     }
 }

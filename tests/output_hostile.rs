@@ -1,0 +1,218 @@
+//! Hostile text in every output: markup, formula cells, line breaks and terminal escapes from
+//! agency names, notes, subjects and file names; every `--format` honoured or refused; `--out`
+//! files written whole or not at all.
+//!
+//! Hostile values are written straight into the database, so these tests hold whatever the
+//! importers let in: output must be safe on its own.
+
+use crate::util::{Env, code_of};
+
+/// Two agencies ("hostile" in CO, "plain" in VT) in campaign `c`, both requests sent on
+/// 2026-02-02 and overdue on the test's day (2026-03-02).
+fn campaign() -> Env {
+    let env = Env::new();
+    env.write(
+        "a.csv",
+        "key,name,state,kind,population,email\n\
+         hostile,Placeholder,CO,city,1000,records@hostile.example.org\n\
+         plain,Plain Town,VT,city,500,clerk@plain.example.org\n",
+    );
+    env.ok(&["agency", "import", env.path("a.csv").to_str().unwrap()]);
+    env.ok(&["campaign", "new", "c", "--title", "Test", "--records", "Records", "--code-prefix", "T"]);
+    env.ok(&["campaign", "add", "c", "--all"]);
+    for key in ["hostile", "plain"] {
+        env.ok(&["log", &code_of(&env, key), "sent", "--on", "2026-02-02"]);
+    }
+    env
+}
+
+fn sql(env: &Env, statement: &str, params: &[&str]) {
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    conn.execute(statement, rusqlite::params_from_iter(params)).unwrap();
+}
+
+fn rename(env: &Env, key: &str, name: &str) {
+    sql(env, "UPDATE agencies SET name = ?1 WHERE key = ?2", &[name, key]);
+}
+
+/// Runs a command that must succeed; returns its stdout as bytes-exact text.
+fn out(env: &Env, args: &[&str]) -> String {
+    env.ok(args)
+}
+
+const MARKUP: &str = "<script>alert(1)</script> | *x* _y_ `z` [l](http://e.example) \\ \r\n# h";
+
+#[test]
+fn markdown_report_escapes_markup_in_agency_names() {
+    let env = campaign();
+    rename(&env, "hostile", MARKUP);
+    sql(&env, "UPDATE campaigns SET title = ?1", &["# *Big* <b>news</b>"]);
+    let md = out(&env, &["report", "responses", "--campaign", "c", "--format", "md"]);
+    assert!(md.starts_with("# \\# \\*Big\\* \\<b\\>news\\</b\\>: responses\n"), "{md}");
+    let row = md.lines().find(|l| l.starts_with("| T-0001 |")).unwrap();
+    assert_eq!(
+        row,
+        "| T-0001 | \\<script\\>alert(1)\\</script\\> \\| \\*x\\* \\_y\\_ \\`z\\` \\[l\\](http://e.example) \\\\  # h \
+         | CO | 2026-02-02 | 19 | 0 | awaiting_ack (overdue) |"
+    );
+    // Every row of the table still has its 7 cells: no `|` from the name split one.
+    let table: Vec<&str> = md.lines().skip_while(|l| !l.starts_with("| tracking code |")).take(4).collect();
+    let cells = |l: &str| l.replace("\\\\", "").replace("\\|", "").matches('|').count() - 1;
+    assert_eq!(table.iter().map(|l| cells(l)).collect::<Vec<_>>(), [7, 7, 7, 7], "{table:#?}");
+}
+
+#[test]
+fn html_report_escapes_what_it_is_given() {
+    let env = campaign();
+    let hostile = code_of(&env, "hostile");
+    rename(&env, "hostile", "<script>alert(\"x\")</script> & 'q' <img src=x onerror=alert(1)>");
+    sql(&env, "UPDATE campaigns SET title = ?1, records = ?2", &["<b>Title</b>", "<i>records</i>"]);
+    env.ok(&["log", &hostile, "completed"]);
+    env.ok(&["data", "total", &hostile, "100.00", "--year", "2016"]);
+    let path = env.path("report.html");
+    env.ok(&["report", "all", "--campaign", "c", "--out", path.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&path).unwrap();
+    let escaped =
+        "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;q&#39; &#60;img src=x onerror=alert(1)&#62;";
+    // In the ranking table and as the label of the chart's bar (inline SVG).
+    assert!(html.contains(&format!("<td>{escaped}</td>")), "{html}");
+    assert!(html.contains(&format!("<text x=\"0\" y=\"17\">{escaped}</text>")), "{html}");
+    assert!(html.contains("<title>&#60;b&#62;Title&#60;/b&#62;: findings</title>"), "{html}");
+    assert!(html.contains("&#60;i&#62;records&#60;/i&#62;"), "{html}");
+    for raw in ["<script", "<img", "<b>", "<i>", "onerror=alert(1)>"] {
+        assert!(!html.contains(raw), "raw {raw} in the page");
+    }
+}
+
+#[test]
+fn calendar_escapes_line_breaks_and_controls_in_agency_names() {
+    let env = campaign();
+    rename(&env, "hostile", "Evil\rTown\nof\r\nBad, CO; back\\slash\x1b[31m\tx");
+    let ics = out(&env, &["export", "calendar", "--campaign", "c"]);
+    // Every content line ends in CR LF; no CR or LF anywhere else.
+    assert!(ics.ends_with("\r\n"));
+    for line in ics.split_terminator("\r\n") {
+        assert!(!line.contains(['\r', '\n', '\x1b']), "bare line break or ESC in {line:?}");
+        assert!(line.len() <= 75, "longer than 75 octets: {line:?}");
+    }
+    let unfolded = ics.replace("\r\n ", "");
+    let summaries: Vec<&str> = unfolded.lines().filter(|l| l.starts_with("SUMMARY:")).collect();
+    assert_eq!(
+        summaries,
+        [
+            "SUMMARY:T-0001 due: Evil Town of Bad\\, CO\\; back\\\\slash␛[31m x",
+            "SUMMARY:T-0001 follow up: Evil Town of Bad\\, CO\\; back\\\\slash␛[31m x",
+            "SUMMARY:T-0002 due: Plain Town",
+            "SUMMARY:T-0002 follow up: Plain Town",
+        ]
+    );
+}
+
+#[test]
+fn calendar_folds_a_long_agency_name() {
+    let env = campaign();
+    let long = "Ünïcode Department of Extremely Long Names ".repeat(6);
+    rename(&env, "hostile", long.trim());
+    let ics = out(&env, &["export", "calendar", "--campaign", "c"]);
+    for line in ics.split_terminator("\r\n") {
+        assert!(line.len() <= 75, "longer than 75 octets: {line:?}");
+    }
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(unfolded.contains(&format!("SUMMARY:T-0001 due: {}\r\n", long.trim())), "{unfolded}");
+}
+
+const ESCAPES: &str = "\x1b[2J\x1b]0;pwned\x07Evil\rTown\x7f\u{9b}1m\u{202e}fdp.exe";
+const SHOWN: &str = "␛[2J␛]0;pwned␇Evil␍Town␡<U+009B>1m<U+202E>fdp.exe";
+
+fn assert_no_controls(what: &str, text: &str) {
+    let bad: Vec<char> =
+        text.chars().filter(|c| (c.is_control() && *c != '\n') || ('\u{202a}'..='\u{202e}').contains(c)).collect();
+    assert!(bad.is_empty(), "{what} passes control characters {bad:?} raw:\n{text}");
+}
+
+#[test]
+fn tables_and_plain_output_show_control_characters_visibly() {
+    let env = campaign();
+    let code = code_of(&env, "hostile");
+    rename(&env, "hostile", ESCAPES);
+    sql(&env, "UPDATE agencies SET notes = ?1 WHERE key = 'hostile'", &[&format!("line one\n{ESCAPES}")]);
+    for args in [
+        vec!["agency", "list"],
+        vec!["request", "list"],
+        vec!["due"],
+        vec!["request", "show", &code],
+        vec!["agency", "show", "hostile"],
+        vec!["report", "responses", "--campaign", "c"],
+        vec!["report", "all", "--campaign", "c", "--format", "table"],
+    ] {
+        let text = out(&env, &args);
+        assert_no_controls(&args.join(" "), &text);
+        assert!(text.contains(SHOWN), "{args:?} does not show the name:\n{text}");
+    }
+    let md = out(&env, &["report", "responses", "--campaign", "c", "--format", "md"]);
+    assert_no_controls("report responses --format md", &md);
+    assert!(md.contains("| ␛\\[2J␛\\]0;pwned␇Evil Town␡<U+009B>1m<U+202E>fdp.exe |"), "{md}");
+    let show = out(&env, &["request", "show", &code]);
+    assert!(show.starts_with(&format!("{code} — {SHOWN} (CO)\n")), "{show}");
+    let agency = out(&env, &["agency", "show", "hostile"]);
+    assert!(agency.contains(&format!("Notes:               line one\n                     {SHOWN}\n")), "{agency}");
+    // Errors quote what they were given, shown the same way.
+    let err = env.fails(&["agency", "show", "no-such-\x1b[31m"], 1);
+    assert_eq!(err, "error: agency 'no-such-␛[31m' not found\n");
+}
+
+/// A reply with an attachment, its subject and file name made hostile afterwards.
+fn with_reply(env: &Env) -> String {
+    let code = code_of(env, "hostile");
+    let eml = format!(
+        "From: records@hostile.example.org\nTo: jane@newsroom.example.org\nSubject: {code} records\n\
+         Date: Mon, 16 Feb 2026 10:00:00 -0500\nMessage-ID: <r1@hostile.example.org>\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSee attached.\n\
+         --b\nContent-Type: text/csv\nContent-Disposition: attachment; filename=\"amazon.csv\"\n\n\
+         date,vendor,amount\n2016-01-01,Amazon,-12.50\n--b--\n"
+    );
+    let f = env.write("reply.eml", &eml);
+    env.ok(&["mail", "import", f.to_str().unwrap()]);
+    sql(env, "UPDATE communications SET subject = ?1 WHERE direction = 'inbound'", &[&format!("{code} {ESCAPES}")]);
+    sql(env, "UPDATE attachments SET file_name = ?1", &[&format!("{ESCAPES}.csv")]);
+    code
+}
+
+#[test]
+fn subjects_and_file_names_are_shown_visibly() {
+    let env = campaign();
+    let code = with_reply(&env);
+    let show = out(&env, &["request", "show", &code]);
+    assert_no_controls("request show", &show);
+    assert!(show.contains(&format!("<- records@hostile.example.org  {code} {SHOWN}  [received]")), "{show}");
+    let files = out(&env, &["request", "files", &code]);
+    assert_no_controls("request files", &files);
+    assert!(files.contains(&format!("{SHOWN}.csv")), "{files}");
+    let copy = env.path("copy.csv");
+    let said = out(&env, &["request", "file", &code, "1", "--out", copy.to_str().unwrap()]);
+    assert_no_controls("request file", &said);
+    assert!(said.contains(&format!("sent as \"{SHOWN}.csv\"")), "{said}");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "date,vendor,amount\n2016-01-01,Amazon,-12.50");
+    // JSON and CSV keep the exact value.
+    let json = env.json(&["request", "files", &code, "--format", "json"]);
+    assert_eq!(json[0]["file_name"], format!("{ESCAPES}.csv"));
+}
+
+#[test]
+fn json_and_csv_keep_exact_values() {
+    let env = campaign();
+    rename(&env, "hostile", ESCAPES);
+    let json = out(&env, &["agency", "list", "--format", "json"]);
+    assert!(
+        json.contains("\"name\": \"\\u001b[2J\\u001b]0;pwned\\u0007Evil\\rTown\x7f\u{9b}1m\u{202e}fdp.exe\""),
+        "{json}"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed[0]["name"], ESCAPES);
+    for args in [vec!["agency", "list", "--format", "csv"], vec!["export", "agencies"]] {
+        let csv = out(&env, &args);
+        let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+        let names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
+        assert_eq!(names, [ESCAPES, "Plain Town"], "{args:?}");
+    }
+}
