@@ -216,3 +216,130 @@ fn json_and_csv_keep_exact_values() {
         assert_eq!(names, [ESCAPES, "Plain Town"], "{args:?}");
     }
 }
+
+/// What an output is, judged by parsing it.
+fn assert_is(format: &str, args: &[&str], text: &str) {
+    let json = serde_json::from_str::<serde_json::Value>(text);
+    match format {
+        "json" => assert!(json.is_ok(), "{args:?} is not JSON:\n{text}"),
+        "csv" => {
+            assert!(json.is_err(), "{args:?} printed JSON for CSV");
+            let mut rdr = csv::Reader::from_reader(text.as_bytes());
+            let headers = rdr.headers().unwrap().clone();
+            assert!(headers.len() > 1 && headers.iter().all(|h| h == h.to_lowercase()), "{args:?}: {headers:?}");
+            assert!(rdr.records().all(|r| r.is_ok_and(|r| r.len() == headers.len())), "{args:?} is not CSV:\n{text}");
+        }
+        "md" => assert!(text.starts_with("# ") && text.contains("\n|---"), "{args:?} is not Markdown:\n{text}"),
+        "html" => assert!(text.starts_with("<!DOCTYPE html>"), "{args:?} is not HTML:\n{text}"),
+        "table" => {
+            assert!(json.is_err() && !text.starts_with('<') && !text.starts_with("# "), "{args:?}:\n{text}");
+            let first = text.lines().next().unwrap_or("");
+            let csv_header = first.contains(',') && first.chars().all(|c| c.is_ascii_lowercase() || "_,".contains(c));
+            assert!(!csv_header, "{args:?} looks like CSV:\n{text}");
+        }
+        "txt" => assert!(text.contains("Dear") || text.contains("Records"), "{args:?}:\n{text}"),
+        "eml" => assert!(text.starts_with("From: ") && text.contains("\nMessage-ID: <"), "{args:?}:\n{text}"),
+        "ics" => assert!(text.starts_with("BEGIN:VCALENDAR\r\n"), "{args:?}:\n{text}"),
+        other => panic!("no check for {other}"),
+    }
+}
+
+#[test]
+fn every_format_a_command_accepts_is_the_format_it_prints() {
+    let env = campaign();
+    let code = with_reply(&env);
+    env.ok(&["config", "set", "requester.email", "jane@newsroom.example.org"]);
+    let csv_file = env.path("a.csv");
+    let csv_file = csv_file.to_str().unwrap();
+    let lists: [&[&str]; 6] = [
+        &["agency", "list"],
+        &["law", "list"],
+        &["law", "show", "CO"],
+        &["holiday", "list", "--state", "CO", "--year", "2026"],
+        &["request", "list"],
+        &["request", "files", &code],
+    ];
+    let mut runs: Vec<(Vec<&str>, &str)> = Vec::new();
+    for args in lists {
+        for f in ["table", "json", "csv"] {
+            runs.push((args.to_vec(), f));
+        }
+    }
+    let docs: [&[&str]; 4] =
+        [&["due"], &["request", "show", &code], &["agency", "show", "hostile"], &["agency", "import", csv_file]];
+    for args in docs {
+        for f in ["table", "json"] {
+            runs.push((args.to_vec(), f));
+        }
+    }
+    for report in ["responses", "spending"] {
+        for f in ["table", "md", "csv", "json", "html"] {
+            runs.push((vec!["report", report, "--campaign", "c"], f));
+        }
+    }
+    for f in ["table", "md", "json", "html"] {
+        runs.push((vec!["report", "all", "--campaign", "c"], f));
+    }
+    for what in ["requests", "events", "communications", "spending", "agencies"] {
+        for f in ["csv", "json"] {
+            runs.push((vec!["export", what], f));
+        }
+    }
+    for f in ["txt", "eml"] {
+        runs.push((vec!["letter", &code], f));
+    }
+    for (mut args, f) in runs {
+        args.extend(["--format", f]);
+        let text = out(&env, &args);
+        assert_is(f, &args, &text);
+    }
+    // The defaults.
+    assert_is("csv", &["export", "agencies"], &out(&env, &["export", "agencies"]));
+    assert_is("ics", &["export", "calendar"], &out(&env, &["export", "calendar"]));
+    assert_is("html", &["report", "all"], &out(&env, &["report", "all"]));
+}
+
+const NO_CSV: &str = "error: invalid value 'csv' for '--format <FORMAT>'\n  [possible values: table, json]\n\n\
+                      For more information, try '--help'.\n";
+
+#[test]
+fn a_record_or_a_digest_refuses_csv_as_a_usage_error() {
+    let env = campaign();
+    let code = code_of(&env, "hostile");
+    let csv_file = env.path("a.csv");
+    for args in [
+        vec!["due"],
+        vec!["request", "show", &code],
+        vec!["agency", "show", "hostile"],
+        vec!["agency", "import", csv_file.to_str().unwrap()],
+    ] {
+        let err = env.fails(&[args.as_slice(), &["--format", "csv"]].concat(), 2);
+        assert_eq!(err, NO_CSV, "{args:?}");
+    }
+}
+
+#[test]
+fn formats_that_do_not_apply_are_refused_in_one_sentence() {
+    let env = campaign();
+    let ics = env.path("deadlines.ics");
+    for f in ["csv", "json"] {
+        let err = env.fails(&["export", "calendar", "--format", f, "--out", ics.to_str().unwrap()], 1);
+        assert_eq!(
+            err,
+            format!(
+                "error: `export calendar` writes an iCalendar (.ics) file, not {f}; --format is for the other exports\n"
+            )
+        );
+    }
+    assert!(!ics.exists(), "nothing written");
+    let err = env.fails(&["report", "all", "--campaign", "c", "--format", "csv"], 1);
+    assert_eq!(
+        err,
+        "error: `report all` is HTML, Markdown, a table or JSON; for CSV use `report responses` or `report spending`\n"
+    );
+    let err = env.fails(&["export", "requests", "--format", "ics"], 2);
+    assert!(
+        err.starts_with("error: invalid value 'ics' for '--format <FORMAT>'\n  [possible values: csv, json]\n"),
+        "{err}"
+    );
+}

@@ -91,7 +91,7 @@ pub enum Command {
         #[arg(long)]
         campaign: Option<String>,
         #[arg(long, value_enum, default_value_t)]
-        format: output::Format,
+        format: output::DocFormat,
     },
     /// Print a request, follow-up or appeal letter, or write a campaign's letters to files
     Letter(letter::LetterArgs),

@@ -5,12 +5,22 @@ use std::io::Write;
 use clap::ValueEnum;
 use serde::Serialize;
 
+/// For lists: one row per item, so all three formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
     #[default]
     Table,
     Json,
     Csv,
+}
+
+/// For one record or a digest (`request show`, `agency show`, `due`, an import's summary): text
+/// for people or JSON for scripts. Not one flat table, so no CSV; clap refuses `--format csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DocFormat {
+    #[default]
+    Table,
+    Json,
 }
 
 pub use foiatrack::views::render::{printable, printable_line, table, write_csv};

@@ -1,7 +1,7 @@
 use clap::Subcommand;
 
 use super::Context;
-use super::output::{Format, opt, print_json, print_list, printable_line};
+use super::output::{DocFormat, Format, opt, print_json, print_list, printable_line};
 use foiatrack::core::status::Status;
 use foiatrack::views::request::{self, Filter};
 
@@ -47,7 +47,7 @@ pub enum RequestCommand {
     Show {
         code: String,
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: DocFormat,
     },
 }
 
@@ -119,7 +119,7 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         RequestCommand::Show { code, format } => {
             let d = request::detail(&conn, &code, ctx.today)?;
-            if format == Format::Json {
+            if format == DocFormat::Json {
                 return print_json(&d);
             }
             println!("{} — {} ({})", d.tracking_code, printable_line(&d.agency_name), d.state);
