@@ -343,3 +343,108 @@ fn formats_that_do_not_apply_are_refused_in_one_sentence() {
         "{err}"
     );
 }
+
+/// The files in the test's folder, the database's own files aside.
+fn files(env: &Env) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("test.db"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn out_replaces_the_whole_file_and_leaves_no_temporary_file() {
+    let env = campaign();
+    let path = env.path("agencies.csv");
+    std::fs::write(&path, "an older export, longer than the new one\n".repeat(100)).unwrap();
+    let out = env.cmd().args(["export", "agencies", "--out", path.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), format!("Wrote {}\n", path.display()));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), env.ok(&["export", "agencies"]));
+    for (args, name) in [
+        (vec!["report", "all", "--campaign", "c"], "report.html"),
+        (vec!["report", "spending", "--campaign", "c", "--format", "csv"], "spending.csv"),
+        (vec!["export", "calendar"], "deadlines.ics"),
+    ] {
+        let path = env.path(name);
+        env.ok(&[args.as_slice(), &["--out", path.to_str().unwrap()]].concat());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), env.ok(&args), "{args:?}");
+    }
+    assert_eq!(files(&env), ["a.csv", "agencies.csv", "deadlines.ics", "report.html", "spending.csv"]);
+}
+
+#[test]
+fn a_failing_report_leaves_the_previous_file_untouched() {
+    let env = campaign();
+    let report = env.path("report.md");
+    let ics = env.path("deadlines.ics");
+    std::fs::write(&report, "the previous report\n").unwrap();
+    std::fs::write(&ics, "the previous calendar\n").unwrap();
+    let before = files(&env);
+    // A due date that is not a date makes the report fail halfway through its work.
+    sql(&env, "UPDATE requests SET due_on = '2026-02-3x' WHERE tracking_code = 'T-0001'", &[]);
+    let err = env.fails(&["report", "responses", "--campaign", "c", "--format", "md", "--out", "report.md"], 1);
+    assert!(err.starts_with("error: a stored due date is not a date"), "{err}");
+    let err = env.fails(&["export", "calendar", "--out", "deadlines.ics"], 1);
+    assert!(err.starts_with("error: database error"), "{err}");
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "the previous report\n");
+    assert_eq!(std::fs::read_to_string(&ics).unwrap(), "the previous calendar\n");
+    assert_eq!(files(&env), before, "no temporary file left behind");
+    // An --out that is a folder is refused the same way.
+    std::fs::create_dir(env.path("folder")).unwrap();
+    let err = env.fails(&["export", "agencies", "--out", "folder"], 1);
+    assert!(err.starts_with("error: cannot write folder: "), "{err}");
+    assert_eq!(std::fs::read_dir(env.path("folder")).unwrap().count(), 0);
+}
+
+#[test]
+fn letter_out_writes_the_letter_to_a_file() {
+    let env = campaign();
+    let code = code_of(&env, "hostile");
+    let path = env.path("letter.txt");
+    std::fs::write(&path, "an old draft").unwrap();
+    let out = env.cmd().args(["letter", &code, "--out", "letter.txt"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "", "written, not printed");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), env.ok(&["letter", &code]));
+    // A campaign's letters as email, the agency without an address as a letter to post.
+    sql(&env, "UPDATE agencies SET email = NULL WHERE key = 'plain'", &[]);
+    env.ok(&["config", "set", "requester.email", "jane@newsroom.example.org"]);
+    let said = env.ok(&["letter", "--campaign", "c", "--out", "letters", "--format", "eml"]);
+    assert_eq!(said, "Wrote 2 request letter(s) to letters (1 as .txt to post: no email address)\n");
+    let mut names: Vec<String> = std::fs::read_dir(env.path("letters"))
+        .unwrap()
+        .map(|e| e.unwrap().path().extension().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["eml", "txt"]);
+}
+
+#[test]
+fn csv_neutralises_formulas_but_not_plain_numbers() {
+    let env = campaign();
+    let hostile = code_of(&env, "hostile");
+    rename(&env, "hostile", "-inf");
+    rename(&env, "plain", "+NaN");
+    sql(&env, "UPDATE agencies SET notes = '=1' WHERE key = 'hostile'", &[]);
+    sql(&env, "UPDATE agencies SET notes = '-1+1', phone = '+1 802 555 0100' WHERE key = 'plain'", &[]);
+    assert_eq!(
+        env.ok(&["export", "agencies"]),
+        "key,name,state,kind,population,email,portal_url,mailing_address,phone,contact_name,notes,response_days,day_type\n\
+         hostile,'-inf,CO,city,1000,records@hostile.example.org,,,,,'=1,,\n\
+         plain,'+NaN,VT,city,500,clerk@plain.example.org,,,'+1 802 555 0100,,'-1+1,,\n"
+    );
+    env.ok(&["log", &hostile, "completed"]);
+    env.ok(&["data", "total", &hostile, "-12.50", "--year", "2016", "--note", "@SUM(A1)"]);
+    let spending = env.ok(&["export", "spending"]);
+    let row = spending.lines().nth(1).unwrap();
+    assert_eq!(row, format!("reported_total,{hostile},hostile,'-inf,CO,,2016,-12.50,,,true,,,,,,'@SUM(A1)"));
+    let report = env.ok(&["report", "spending", "--campaign", "c", "--format", "csv"]);
+    assert!(
+        report.lines().nth(1).unwrap().starts_with(&format!("1,{hostile},hostile,'-inf,CO,city,1000,-12.50,")),
+        "{report}"
+    );
+}

@@ -89,7 +89,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
                 )?;
                 files.deliver(&c.tracking_code, &msg).map_err(|e| anyhow::anyhow!(e))?;
             } else {
-                std::fs::write(dir.join(file_name(&l, "txt")), &l.body)?;
+                super::output::write_file(&dir.join(file_name(&l, "txt")), l.body.as_bytes())?;
             }
             n += 1;
         }
@@ -101,7 +101,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         for c in &chase {
             let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
             let path = dir.join(file_name(&l, "txt"));
-            std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            super::output::write_file(&path, l.body.as_bytes())?;
             send::record_paper(&mut conn, &l, &path.display().to_string(), ctx.today)?;
             println!("wrote {} ({})", path.display(), c.agency_name);
         }

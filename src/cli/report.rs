@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 
 use super::Context;
+use super::output::emit;
 use foiatrack::views::render::{self, Document};
 use foiatrack::views::report;
 
@@ -58,18 +59,6 @@ pub enum ReportCommand {
     },
 }
 
-/// Writes to `--out` or prints.
-pub fn emit(out: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
-    match out {
-        Some(p) => {
-            std::fs::write(p, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
-            eprintln!("Wrote {}", p.display());
-        }
-        None => print!("{text}"),
-    }
-    Ok(())
-}
-
 /// The document a format names, or `None` for JSON and CSV, which are not documents.
 fn document(format: ReportFormat) -> Option<Document> {
     match format {
@@ -81,39 +70,38 @@ fn document(format: ReportFormat) -> Option<Document> {
 }
 
 pub fn run(cmd: ReportCommand, ctx: &Context) -> anyhow::Result<()> {
-    let conn = ctx.open()?;
     match cmd {
-        ReportCommand::Responses { campaign, format, out } => {
-            let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
-            let text = match (format, document(format)) {
+        ReportCommand::Responses { campaign, format, out } => emit(out.as_deref(), || {
+            let r = report::responses(&ctx.open()?, campaign.as_deref(), ctx.today)?;
+            Ok(match (format, document(format)) {
                 (_, Some(doc)) => render::responses_document(&r, doc)?,
                 (ReportFormat::Csv, _) => render::responses_csv(&r),
                 _ => serde_json::to_string_pretty(&r)? + "\n",
-            };
-            emit(out.as_ref(), &text)
-        }
-        ReportCommand::Spending { campaign, year, format, out } => {
-            let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
-            let text = match (format, document(format)) {
+            })
+        }),
+        ReportCommand::Spending { campaign, year, format, out } => emit(out.as_deref(), || {
+            let s = report::spending(&ctx.open()?, campaign.as_deref(), year, ctx.today)?;
+            Ok(match (format, document(format)) {
                 (_, Some(doc)) => render::spending_document(&s, doc)?,
                 (ReportFormat::Csv, _) => render::spending_csv(&s),
                 _ => serde_json::to_string_pretty(&s)? + "\n",
-            };
-            emit(out.as_ref(), &text)
-        }
+            })
+        }),
         ReportCommand::All { campaign, year, format, out } => {
             if format == ReportFormat::Csv {
                 anyhow::bail!(
                     "`report all` is HTML, Markdown, a table or JSON; for CSV use `report responses` or `report spending`"
                 );
             }
-            let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
-            let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
-            let text = match document(format) {
-                Some(doc) => render::findings_document(&r, &s, doc)?,
-                None => serde_json::to_string_pretty(&serde_json::json!({"responses": r, "spending": s}))? + "\n",
-            };
-            emit(out.as_ref(), &text)
+            emit(out.as_deref(), || {
+                let conn = ctx.open()?;
+                let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
+                let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
+                Ok(match document(format) {
+                    Some(doc) => render::findings_document(&r, &s, doc)?,
+                    None => serde_json::to_string_pretty(&serde_json::json!({"responses": r, "spending": s}))? + "\n",
+                })
+            })
         }
     }
 }

@@ -1,7 +1,7 @@
 use clap::Subcommand;
 
 use super::Context;
-use super::output::{DocFormat, Format, opt, print_json, print_list, printable_line};
+use super::output::{DocFormat, Format, opt, print_json, print_list, printable_line, write_atomic};
 use foiatrack::core::status::Status;
 use foiatrack::views::request::{self, Filter};
 
@@ -108,7 +108,12 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
         RequestCommand::File { code, number, out } => {
             let store = foiatrack::store::files::FileStore::beside(&ctx.db_path);
             let (a, path) = foiatrack::store::mail::attachment_path(&conn, &store, &code, number)?;
-            std::fs::copy(&path, &out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            write_atomic(&out, |w| {
+                let mut stored = std::fs::File::open(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the stored file {}: {e}", path.display()))?;
+                std::io::copy(&mut stored, w)?;
+                Ok(())
+            })?;
             println!(
                 "Wrote {} ({} bytes, sent as \"{}\") to {}",
                 a.sha256,
