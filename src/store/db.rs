@@ -44,7 +44,7 @@ pub fn create_or_open(path: &Path, recompute: Recompute<'_>) -> Result<Connectio
     if path.exists() {
         return open_existing(path, recompute);
     }
-    let mut conn = Connection::open(path).map_err(|e| Error::Db(e.into()))?;
+    let mut conn = Connection::open(path)?;
     configure(&conn, false)?;
     migrate(&mut conn, recompute)?;
     Ok(conn)

@@ -224,8 +224,10 @@ pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: 
     Ok(tx.last_insert_rowid())
 }
 
-/// An event's request, kind, date and whether it is void already.
-pub fn event_row(conn: &Connection, event_id: i64) -> Result<Option<(i64, EventKind, NaiveDate, Option<NaiveDate>)>> {
+/// An event's request id, kind, date and the day it was voided (if it was).
+pub type EventRow = (i64, EventKind, NaiveDate, Option<NaiveDate>);
+
+pub fn event_row(conn: &Connection, event_id: i64) -> Result<Option<EventRow>> {
     Ok(conn
         .query_row("SELECT request_id, kind, on_date, voided_on FROM events WHERE id = ?1", [event_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
