@@ -210,6 +210,7 @@ fn days(d: Option<f64>) -> String {
     d.map(|d| if d.fract() == 0.0 { format!("{d:.0}") } else { format!("{d:.1}") }).unwrap_or_else(|| "-".into())
 }
 
+/// The response report as a section: headline figures, the status chart, the tables.
 pub fn responses_section(r: &ResponseReport) -> Section {
     let mut headline = vec![
         (r.sent.to_string(), "requests sent".to_string()),
@@ -330,6 +331,7 @@ pub fn responses_section(r: &ResponseReport) -> Section {
     }
 }
 
+/// The spending ranking as a section: headline figures, the 15 largest as a chart, the tables.
 pub fn spending_section(s: &SpendingReport) -> Section {
     let items: Vec<(String, i64, String)> =
         s.rows.iter().take(15).map(|r| (r.agency_name.clone(), r.total_cents, format_cents(r.total_cents))).collect();
@@ -403,6 +405,7 @@ pub fn spending_section(s: &SpendingReport) -> Section {
     }
 }
 
+/// The page `templates/report.html` fills in.
 #[derive(Template)]
 #[template(path = "report.html")]
 pub struct HtmlReport<'a> {
@@ -472,6 +475,7 @@ pub fn render_markdown(title: &str, sections: &[Section]) -> String {
     out
 }
 
+/// One self-contained HTML page (no external scripts, fonts or styles); askama escapes every value.
 pub fn render_html(
     title: &str,
     campaign: Option<String>,
