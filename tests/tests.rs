@@ -17,5 +17,6 @@ mod layers;
 mod letters;
 mod mail_hostile;
 mod migrations;
+mod output_hostile;
 mod reports;
 mod workflow;

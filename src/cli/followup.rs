@@ -92,7 +92,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
                 }
             } else {
                 let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
-                std::fs::write(dir.join(file_name(&l, "txt")), &l.body)?;
+                super::output::write_file(&dir.join(file_name(&l, "txt")), l.body.as_bytes())?;
             }
             n += 1;
         }
@@ -108,7 +108,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         for c in &chase {
             let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
             let path = dir.join(file_name(&l, "txt"));
-            std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            super::output::write_file(&path, l.body.as_bytes())?;
             send::record_paper(&mut conn, &l, &path.display().to_string(), ctx.today)?;
             println!("wrote {} ({})", path.display(), visible(&c.agency_name));
         }

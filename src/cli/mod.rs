@@ -97,7 +97,7 @@ pub enum Command {
         #[arg(long)]
         campaign: Option<String>,
         #[arg(long, value_enum, default_value_t)]
-        format: output::Format,
+        format: output::DocFormat,
     },
     /// Print a request, follow-up or appeal letter, or write a campaign's letters to files
     Letter(letter::LetterArgs),
@@ -205,7 +205,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", message(&e));
+            eprintln!("error: {}", output::printable(&message(&e)));
             let internal = e.chain().any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_internal));
             ExitCode::from(if internal { EXIT_INTERNAL } else { 1 })
         }
