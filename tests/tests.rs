@@ -7,6 +7,8 @@ mod cli;
 
 mod smtp_server;
 mod util;
+mod web;
+mod web_util;
 
 mod agencies;
 mod core;
