@@ -37,6 +37,7 @@ pub struct Client {
     pub csrf: String,
 }
 
+#[allow(dead_code)]
 impl Server {
     /// Starts the server on `env`'s database (with `env.today`).
     pub fn start(env: &Env, extra: &[&str]) -> Server {
