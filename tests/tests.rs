@@ -7,6 +7,8 @@ mod cli;
 
 mod smtp_server;
 mod util;
+mod web;
+mod web_util;
 
 mod agencies;
 mod core;
@@ -15,6 +17,8 @@ mod help;
 mod intake;
 mod layers;
 mod letters;
+mod mail_hostile;
 mod migrations;
+mod output_hostile;
 mod reports;
 mod workflow;

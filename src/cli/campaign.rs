@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
-use super::output::{Format, opt, print_json, print_list};
+use super::output::{Format, opt, print_json, print_list, printable_line};
 use super::{Context, parse_date, read_file};
 use foiatrack::ops::campaign::{self as campaign_ops, Selection};
 use foiatrack::store::agency::Kind;
@@ -126,7 +126,7 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
             let sel = Selection { all: a.all, states: a.states, kinds: a.kinds, keys: a.agencies };
             let report = campaign_ops::add_agencies(&mut conn, &a.slug, &sel, ctx.today)?;
             for w in foiatrack::views::send::eligibility_warnings(&conn, &report.codes)? {
-                eprintln!("{w}");
+                eprintln!("{}", printable_line(&w));
             }
             if a.format == Format::Json {
                 return print_json(&report);

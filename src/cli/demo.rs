@@ -155,6 +155,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let today = ctx.today;
 
     let mut conn = foiatrack::ops::database::create_or_open(&db_path)?;
+    foiatrack::store::db::set_actor(&conn, "demo")?;
     foiatrack::ops::law::load_builtin(&mut conn)?;
     foiatrack::ops::agency::import(
         &mut conn,
@@ -403,10 +404,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
 
     let r = foiatrack::views::report::responses(&conn, Some(&c.slug), today)?;
     let s = foiatrack::views::report::spending(&conn, Some(&c.slug), Some(2016), today)?;
-    print!(
-        "{}",
-        super::report::render_text(&[super::report::responses_section(&r)]).split("\nBy kind").next().unwrap_or("")
-    );
+    use foiatrack::views::render;
+    print!("{}", render::render_text(&[render::responses_section(&r)]).split("\nBy kind").next().unwrap_or(""));
     println!();
     println!("== Top 10 spenders, 2016 ==");
     println!(
@@ -429,8 +428,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         foiatrack::core::money::format_cents(s.sum_cents),
         s.median_cents.map(foiatrack::core::money::format_cents).unwrap_or_default()
     );
-    let sections = [super::report::responses_section(&r), super::report::spending_section(&s)];
-    let html = super::report::render_html(
+    let sections = [render::responses_section(&r), render::spending_section(&s)];
+    let html = render::render_html(
         "Amazon purchases 2016: findings",
         r.campaign.clone(),
         r.records.clone(),

@@ -21,6 +21,7 @@ pub mod output;
 mod report;
 mod request;
 mod send;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,10 @@ pub struct Cli {
     /// The date to treat as today, for reproducible output [default: the system date]
     #[arg(long, global = true, env = "FOIATRACK_TODAY", value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+
+    /// Who is acting, recorded on every event [default: the OS user]
+    #[arg(long = "as", global = true, env = "FOIATRACK_AS", value_name = "NAME")]
+    pub actor: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -92,7 +97,7 @@ pub enum Command {
         #[arg(long)]
         campaign: Option<String>,
         #[arg(long, value_enum, default_value_t)]
-        format: output::Format,
+        format: output::DocFormat,
     },
     /// Print a request, follow-up or appeal letter, or write a campaign's letters to files
     Letter(letter::LetterArgs),
@@ -127,6 +132,11 @@ pub enum Command {
         /// The new database file to write (its files folder goes beside it)
         dest: PathBuf,
     },
+    /// The web workspace: the same operations for a team, in a browser
+    Serve(serve::ServeArgs),
+    /// People who may sign in to the web workspace
+    #[command(subcommand)]
+    User(serve::UserCommand),
     /// Check the database: integrity, derived figures against the events, stored files
     #[command(after_help = "Example:\n  foiatrack doctor\n  foiatrack doctor --fix")]
     Doctor {
@@ -149,13 +159,27 @@ pub struct Context {
     /// The user named the database (--db or FOIATRACK_DB) rather than taking the default.
     pub db_given: bool,
     pub today: NaiveDate,
+    /// Who is acting: `--as NAME`, else the OS user.
+    pub actor: String,
+    /// `--today` as given (the server follows the clock when it is not).
+    pub today_fixed: Option<NaiveDate>,
 }
 
 impl Context {
-    /// Opens the database, which must exist already.
+    /// Opens the database, which must exist already, acting as the command's user.
     pub fn open(&self) -> foiatrack::Result<rusqlite::Connection> {
-        foiatrack::ops::database::open(&self.db_path)
+        let conn = foiatrack::ops::database::open(&self.db_path)?;
+        foiatrack::store::db::set_actor(&conn, &self.actor)?;
+        Ok(conn)
     }
+}
+
+/// The OS user running the command, for events logged from the terminal.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "cli".to_string())
 }
 
 pub fn main() -> ExitCode {
@@ -172,6 +196,8 @@ pub fn main() -> ExitCode {
         db_path: cli.db.clone().unwrap_or_else(|| PathBuf::from("foiatrack.db")),
         db_given: cli.db.is_some(),
         today: cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        actor: cli.actor.clone().unwrap_or_else(os_user),
+        today_fixed: cli.today,
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command, &ctx))) {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -179,7 +205,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", message(&e));
+            eprintln!("error: {}", output::printable(&message(&e)));
             let internal = e.chain().any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_internal));
             ExitCode::from(if internal { EXIT_INTERNAL } else { 1 })
         }
@@ -234,6 +260,8 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
         Command::Backup { dest } => database::backup(&dest, ctx),
+        Command::Serve(args) => serve::serve(args, ctx),
+        Command::User(cmd) => serve::user(cmd, ctx),
         Command::Doctor { fix, format } => database::doctor(fix, format, ctx),
     }
 }

@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod holiday_rules;
 pub mod letter;
 pub mod money;
+pub mod password;
 pub mod reply;
 pub mod route;
 pub mod spending;

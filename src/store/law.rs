@@ -249,7 +249,7 @@ fn route_from(code: &str, f: &Fields) -> Result<(Route, Coverage, String)> {
 /// The built-in route fields of one law, or none where they were never loaded.
 fn builtin_fields(conn: &Connection, code: &str) -> Result<Option<Fields>> {
     let sql = format!("SELECT {} FROM law_routes WHERE code = ?1", ROUTE_COLUMNS.join(", "));
-    // A migration step before version 6 (which adds law_routes) may replay requests.
+    // A migration step before version 7 (which adds law_routes) may replay requests.
     let mut stmt = match conn.prepare_cached(&sql) {
         Ok(stmt) => stmt,
         Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => return Ok(None),
