@@ -1,3 +1,4 @@
+use chrono::Datelike;
 use clap::{Args, Subcommand};
 
 use super::Context;
@@ -209,6 +210,7 @@ pub fn run(cmd: LawCommand, ctx: &Context) -> anyhow::Result<()> {
                 }),
                 Format::Table => {
                     print!("{}", printable(&describe(&l)));
+                    print!("{}", printable(&holidays(&conn, &l.code, ctx.today.year())?));
                     Ok(())
                 }
             }
@@ -363,4 +365,19 @@ fn route_lines(r: &foiatrack::core::route::Route) -> String {
         );
     }
     s
+}
+
+/// The jurisdiction's holidays this year, each with where it comes from, and the calendar's sources.
+fn holidays(conn: &rusqlite::Connection, code: &str, year: i32) -> anyhow::Result<String> {
+    let cal = foiatrack::store::holiday::calendar(conn, code)?;
+    let mut s = format!("Holidays {year}:\n");
+    for h in cal.holidays(year) {
+        let origin = serde_json::to_value(h.origin)?.as_str().unwrap_or_default().to_string();
+        s += &format!("  {} {}  {} ({origin})\n", h.date, h.date.format("%a"), h.name);
+    }
+    s += "Holiday sources:\n";
+    for src in foiatrack::core::calendar::sources(code) {
+        s += &format!("  {src}\n");
+    }
+    Ok(s)
 }
