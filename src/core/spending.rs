@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-use crate::core::money;
+use crate::core::dates;
+use crate::core::money::{self, AmountProblem};
 use crate::{Error, Result};
 
 /// One cell as read from a file.
@@ -105,7 +106,7 @@ pub fn quick_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y as i32, m, d)
 }
 
-pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
+fn any_cell_date(c: &Cell) -> Option<NaiveDate> {
     match c {
         Cell::Date(d) => Some(*d),
         Cell::Number(n) => parse_date(&n.to_string()),
@@ -113,22 +114,41 @@ pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
     }
 }
 
+/// The date in a cell, within the dates foiatrack accepts (1900-01-01 to 2199-12-31).
+pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
+    any_cell_date(c).filter(|d| dates::in_bounds(*d))
+}
+
+/// Why `cell_date` found no date in a cell, in words for a row problem.
+pub fn date_problem(c: &Cell) -> String {
+    match any_cell_date(c) {
+        Some(_) => format!("outside the dates foiatrack accepts ({} to {})", dates::MIN_DATE, dates::MAX_DATE),
+        None => "not a date".into(),
+    }
+}
+
+/// An agency's figure over all years, in 128 bits (the caller says what does not fit an `i64`):
+/// each year's counted transactions, else the total it reported for that year.
+pub fn figure_total(counted: &BTreeMap<i32, i128>, reported: &BTreeMap<i32, i64>) -> i128 {
+    let from_reports: i128 =
+        reported.iter().filter(|(y, _)| !counted.contains_key(y)).map(|(_, c)| *c as i128).sum();
+    counted.values().sum::<i128>() + from_reports
+}
+
 /// Cents from a cell: text through the money parser; a spreadsheet number exactly, refusing
-/// fractions of a cent that are not float noise.
-pub fn cell_cents(c: &Cell) -> Result<i64> {
+/// fractions of a cent that are not float noise. Either way within `money::MAX_AMOUNT_CENTS`.
+pub fn cell_cents(c: &Cell) -> std::result::Result<i64, AmountProblem> {
     match c {
-        Cell::Number(f) => {
-            let shown = f.to_string();
-            money::parse_cents(&shown).or_else(|_| {
-                let scaled = f * 100.0;
-                if (scaled - scaled.round()).abs() < 1e-6 && scaled.abs() < 9e15 {
-                    Ok(scaled.round() as i64)
-                } else {
-                    Err(Error::invalid(format!("'{shown}' has fractions of a cent")))
-                }
-            })
-        }
-        other => money::parse_cents(&other.text()),
+        Cell::Number(f) => money::float_cents(*f),
+        other => money::parse_amount(&other.text()),
+    }
+}
+
+/// A value as quoted in an error: at most 60 characters, so a hostile cell cannot flood a message.
+pub fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -353,8 +373,22 @@ mod tests {
         assert_eq!(cell_cents(&Cell::Number(1234.56)).unwrap(), 123456);
         assert_eq!(cell_cents(&Cell::Number(-12.0)).unwrap(), -1200);
         assert_eq!(cell_cents(&Cell::Number(0.1 + 0.2)).unwrap(), 30, "float noise is not a fraction of a cent");
-        assert!(cell_cents(&Cell::Number(1.005)).is_err());
+        assert_eq!(cell_cents(&Cell::Number(1.005)), Err(AmountProblem::FractionOfCent));
         assert_eq!(cell_cents(&Cell::Text("(12.00)".into())).unwrap(), -1200);
+        assert_eq!(cell_cents(&Cell::Number(9e16)), Err(AmountProblem::TooLarge));
+        assert_eq!(cell_cents(&Cell::Number(1e13)), Err(AmountProblem::TooLarge), "once slipped past the parser");
+        assert_eq!(cell_cents(&Cell::Text("90000000000000000.00".into())), Err(AmountProblem::TooLarge));
+        assert_eq!(cell_cents(&Cell::Text("twelve".into())), Err(AmountProblem::NotMoney));
+    }
+
+    #[test]
+    fn dates_outside_the_accepted_range_are_not_dates() {
+        assert_eq!(cell_date(&Cell::Text("2016-01-05".into())), Some(d("2016-01-05")));
+        assert_eq!(cell_date(&Cell::Text("9999-12-31".into())), None);
+        assert_eq!(cell_date(&Cell::Text("1899-12-31".into())), None);
+        assert_eq!(cell_date(&Cell::Date(d("2200-01-01"))), None);
+        assert_eq!(excerpt("short"), "short");
+        assert_eq!(excerpt(&"x".repeat(100)), format!("{}...", "x".repeat(60)));
     }
 
     #[test]
