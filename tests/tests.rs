@@ -9,6 +9,7 @@ mod smtp_server;
 mod util;
 
 mod agencies;
+mod data_hostile;
 mod foundation;
 mod help;
 mod intake;
