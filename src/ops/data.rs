@@ -769,3 +769,101 @@ pub fn record_total(
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Reads `bytes` as a file the way `import` does; errors are fine, panics are not.
+    fn read_bytes(bytes: &[u8], sheet: Option<&str>) -> Result<usize> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let mut rows = 0;
+        read_rows(&path, "f", sheet, &mut |_, cells| {
+            assert!(cells.len() <= MAX_SHEET_COLUMNS as usize || bytes.first() != Some(&b'P'));
+            rows += 1;
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    fn workbook() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["Date", "Vendor", "Amount"].iter().enumerate() {
+            ws.write(0, c as u16, *h).unwrap();
+        }
+        ws.write(1, 0, "2016-01-05").unwrap();
+        ws.write(1, 1, "Amazon").unwrap();
+        ws.write(1, 2, 12.5).unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_streams_its_rows() {
+        assert_eq!(read_bytes(&workbook(), None).unwrap(), 2);
+        assert_eq!(read_bytes(&workbook(), Some("Sheet1")).unwrap(), 2);
+        let err = read_bytes(&workbook(), Some("Nope")).unwrap_err().to_string();
+        assert_eq!(err, "f: no sheet 'Nope' (sheets: Sheet1)");
+    }
+
+    #[test]
+    fn csv_rows_are_bounded() {
+        let mut long = b"a,".to_vec();
+        long.extend(std::iter::repeat_n(b'x', (MAX_ROW_BYTES + 10) as usize));
+        let err = read_bytes(&long, None).unwrap_err().to_string();
+        assert!(err.contains("longer than 1 MiB"), "{err}");
+        // Just under the bound is read.
+        let mut ok = b"a,".to_vec();
+        ok.extend(std::iter::repeat_n(b'x', (MAX_ROW_BYTES - 100_000) as usize));
+        ok.extend_from_slice(b"\nb,c\n");
+        assert_eq!(read_bytes(&ok, None).unwrap(), 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_csv_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_bytes(&bytes, None);
+        }
+
+        #[test]
+        fn csv_like_bytes_never_panic(text in "[a-z0-9,;\t\"\r\n\u{feff}$().-]{0,2000}") {
+            let _ = read_bytes(text.as_bytes(), None);
+        }
+
+        #[test]
+        fn the_xlsx_reader_never_panics_on_arbitrary_bytes(tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut bytes = b"PK\x03\x04".to_vec();
+            bytes.extend(tail);
+            prop_assert!(read_bytes(&bytes, None).is_err());
+        }
+
+        #[test]
+        fn the_xlsx_reader_never_panics_on_a_damaged_workbook(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = workbook();
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()).max(4));
+            }
+            let _ = read_bytes(&bytes, None);
+        }
+
+        #[test]
+        fn the_xls_reader_never_panics_on_arbitrary_bytes(tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+            bytes.extend(tail);
+            prop_assert!(read_bytes(&bytes, None).is_err());
+        }
+    }
+}
