@@ -443,3 +443,210 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+enum XlsCell {
+    Text(&'static str),
+    Number(f64),
+}
+
+/// A minimal XLS workbook (BIFF8 in an OLE compound file) with one sheet, 'Data': its cells, its
+/// declared DIMENSIONS (first row, last row + 1, first column, last column + 1), and, when
+/// `looping`, a directory whose sector chain points back at itself.
+fn xls(cells: &[(u16, u16, XlsCell)], dims: (u32, u32, u16, u16), looping: bool) -> Vec<u8> {
+    fn record(out: &mut Vec<u8>, t: u16, data: &[u8]) {
+        out.extend_from_slice(&t.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        out.extend_from_slice(data);
+    }
+    let bof = |dt: u16| {
+        let mut d = vec![0u8; 16];
+        d[..2].copy_from_slice(&0x0600u16.to_le_bytes());
+        d[2..4].copy_from_slice(&dt.to_le_bytes());
+        d
+    };
+    let mut globals = Vec::new();
+    record(&mut globals, 0x0809, &bof(0x0005));
+    let boundsheet_at = globals.len();
+    record(&mut globals, 0x0085, &[0, 0, 0, 0, 0, 0, 4, 0, b'D', b'a', b't', b'a']);
+    record(&mut globals, 0x000A, &[]);
+    let sheet_pos = globals.len() as u32;
+    globals[boundsheet_at + 4..boundsheet_at + 8].copy_from_slice(&sheet_pos.to_le_bytes());
+    let mut stream = globals;
+    record(&mut stream, 0x0809, &bof(0x0010));
+    let mut d = Vec::new();
+    d.extend_from_slice(&dims.0.to_le_bytes());
+    d.extend_from_slice(&dims.1.to_le_bytes());
+    d.extend_from_slice(&dims.2.to_le_bytes());
+    d.extend_from_slice(&dims.3.to_le_bytes());
+    d.extend_from_slice(&[0, 0]);
+    record(&mut stream, 0x0200, &d);
+    for (r, c, v) in cells {
+        let mut d = Vec::new();
+        d.extend_from_slice(&r.to_le_bytes());
+        d.extend_from_slice(&c.to_le_bytes());
+        d.extend_from_slice(&[0, 0]);
+        match v {
+            XlsCell::Text(t) => {
+                d.extend_from_slice(&(t.len() as u16).to_le_bytes());
+                d.push(0);
+                d.extend_from_slice(t.as_bytes());
+                record(&mut stream, 0x0204, &d);
+            }
+            XlsCell::Number(f) => {
+                d.extend_from_slice(&f.to_le_bytes());
+                record(&mut stream, 0x0203, &d);
+            }
+        }
+    }
+    record(&mut stream, 0x000A, &[]);
+    // At least 4096 bytes, so the stream lives in ordinary sectors; nothing reads past its EOF.
+    stream.resize(stream.len().max(4096).div_ceil(512) * 512, 0);
+    let sectors = stream.len() / 512;
+    const END: u32 = 0xFFFF_FFFE;
+    const FREE: u32 = 0xFFFF_FFFF;
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    header[24..26].copy_from_slice(&0x3Eu16.to_le_bytes());
+    header[26..28].copy_from_slice(&3u16.to_le_bytes());
+    header[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+    header[30..32].copy_from_slice(&9u16.to_le_bytes());
+    header[32..34].copy_from_slice(&6u16.to_le_bytes());
+    header[44..48].copy_from_slice(&1u32.to_le_bytes()); // one FAT sector
+    header[48..52].copy_from_slice(&1u32.to_le_bytes()); // the directory in sector 1
+    header[56..60].copy_from_slice(&4096u32.to_le_bytes());
+    header[60..64].copy_from_slice(&END.to_le_bytes());
+    header[68..72].copy_from_slice(&END.to_le_bytes());
+    for i in 0..109 {
+        let v = if i == 0 { 0 } else { FREE };
+        header[76 + 4 * i..80 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    let mut fat = vec![FREE; 128];
+    fat[0] = 0xFFFF_FFFD; // the FAT itself
+    fat[1] = if looping { 1 } else { END };
+    for i in 0..sectors {
+        fat[2 + i] = if i + 1 == sectors { END } else { (3 + i) as u32 };
+    }
+    let mut dir = vec![0u8; 512];
+    let entry = |dir: &mut Vec<u8>, at: usize, name: &str, kind: u8, child: u32, start: u32, size: u32| {
+        let e = &mut dir[at * 128..(at + 1) * 128];
+        for (i, u) in name.encode_utf16().enumerate() {
+            e[2 * i..2 * i + 2].copy_from_slice(&u.to_le_bytes());
+        }
+        e[64..66].copy_from_slice(&(((name.len() + 1) * 2) as u16).to_le_bytes());
+        e[66] = kind;
+        e[67] = 1;
+        e[68..72].copy_from_slice(&FREE.to_le_bytes());
+        e[72..76].copy_from_slice(&FREE.to_le_bytes());
+        e[76..80].copy_from_slice(&child.to_le_bytes());
+        e[116..120].copy_from_slice(&start.to_le_bytes());
+        e[120..124].copy_from_slice(&size.to_le_bytes());
+    };
+    entry(&mut dir, 0, "Root Entry", 5, 1, END, 0);
+    entry(&mut dir, 1, "Workbook", 2, FREE, 2, stream.len() as u32);
+    let mut out = header;
+    out.extend(fat.iter().flat_map(|v| v.to_le_bytes()));
+    out.extend(dir);
+    out.extend(stream);
+    out
+}
+
+fn xls_rows() -> Vec<(u16, u16, XlsCell)> {
+    vec![
+        (0, 0, XlsCell::Text("Date")),
+        (0, 1, XlsCell::Text("Vendor")),
+        (0, 2, XlsCell::Text("Amount")),
+        (1, 0, XlsCell::Text("2016-01-05")),
+        (1, 1, XlsCell::Text("Amazon")),
+        (1, 2, XlsCell::Number(12.5)),
+    ]
+}
+
+#[test]
+fn an_xls_workbook_is_checked_before_it_is_read_whole() {
+    let env = env();
+    // A plain one imports.
+    let ok = env.path("ok.xls");
+    std::fs::write(&ok, xls(&xls_rows(), (0, 2, 0, 3), false)).unwrap();
+    let s = env.json(&["data", "import", "C-0001", n(&ok), "--dry-run", "--format", "json"]);
+    assert_eq!((s["format"].as_str(), s["sheet"].as_str()), (Some("xls"), Some("Data")));
+    assert_eq!(s["total_matched_cents"], 1250);
+
+    // A value in the last cell an XLS sheet has: calamine would hold 16,777,216 cells (512 MiB).
+    let mut cells = xls_rows();
+    cells.push((65_535, 255, XlsCell::Number(1.0)));
+    let bomb = env.path("bomb.xls");
+    std::fs::write(&bomb, xls(&cells, (0, 2, 0, 3), false)).unwrap();
+    assert_eq!(
+        refused(&env, &["data", "import", "C-0001", n(&bomb)]),
+        "error: bomb.xls: sheet 'Data' spans A1:IV65536 (65,536 rows x 256 columns), more than the 4,194,304 cells \
+         foiatrack reads from an XLS workbook (at most 65,536 rows and 256 columns); save it as XLSX or CSV\n"
+    );
+    // Declared dimensions of four billion rows: calamine would reserve them.
+    let declared = env.path("declared.xls");
+    std::fs::write(&declared, xls(&xls_rows(), (0, u32::MAX, 0, 3), false)).unwrap();
+    assert_eq!(
+        refused(&env, &["data", "import", "C-0001", n(&declared)]),
+        "error: declared.xls: sheet 'Data' declares A1:C4294967295 (4,294,967,295 rows x 3 columns), more than the \
+         4,194,304 cells foiatrack reads from an XLS workbook (at most 65,536 rows and 256 columns); save it as XLSX or CSV\n"
+    );
+    // A directory whose chain of sectors loops: calamine would read it forever.
+    let looping = env.path("loop.xls");
+    std::fs::write(&looping, xls(&xls_rows(), (0, 2, 0, 3), true)).unwrap();
+    assert_eq!(
+        refused(&env, &["data", "import", "C-0001", n(&looping)]),
+        "error: loop.xls: the workbook is damaged (a chain of sectors loops); open it in a spreadsheet program and save it as XLSX\n"
+    );
+    nothing_imported(&env);
+    assert!(listing(&store(&env)).is_empty());
+}
+
+mod damaged_xls {
+    use proptest::prelude::*;
+
+    use super::{XlsCell, xls, xls_rows};
+
+    fn read(bytes: &[u8]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.xls");
+        std::fs::write(&path, bytes).unwrap();
+        let _ = foiatrack::ops::data::read_rows(&path, "f.xls", None, &mut |_, cells| {
+            assert!(cells.len() <= 256);
+            Ok(())
+        });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// An XLS has no checksums: changed bytes reach every part of the reader. Errors are
+        /// fine; a panic or an abort is not.
+        #[test]
+        fn the_xls_reader_survives_changed_bytes(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
+            big in any::<bool>(),
+        ) {
+            let mut cells = xls_rows();
+            if big {
+                cells.push((300, 40, XlsCell::Number(2.0)));
+            }
+            let mut bytes = xls(&cells, (0, 2, 0, 3), false);
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            read(&bytes);
+        }
+
+        /// The same, with the changes where the structure is: header, FAT, directory, records.
+        #[test]
+        fn the_xls_reader_survives_changed_structure(
+            flips in proptest::collection::vec((0usize..1700, any::<u8>()), 1..8),
+        ) {
+            let mut bytes = xls(&xls_rows(), (0, 2, 0, 3), false);
+            for (i, b) in flips {
+                bytes[i] = b;
+            }
+            read(&bytes);
+        }
+    }
+}

@@ -12,8 +12,9 @@
 //! - an XLSX sheet is read cell by cell (calamine's `XlsxCellReader`, never the whole range), and
 //!   a value beyond column `MAX_SHEET_COLUMNS` (256, IV) or row `MAX_SHEET_ROWS` (1,048,576) is
 //!   refused, so memory is one row of at most 256 cells whatever the sheet declares;
-//! - an XLS workbook is read whole by calamine (the format itself caps a sheet at 65,536 rows and
-//!   256 columns);
+//! - an XLS workbook, which calamine reads whole, is checked first (`check_xls`): no looping or
+//!   runaway sector chains, and its sheets' declared and used ranges within 65,536 rows, 256
+//!   columns and `MAX_XLS_CELLS` (4,194,304) cells in all;
 //! - each amount is at most `money::MAX_AMOUNT_CENTS`, and every sum is checked.
 
 use std::cell::Cell as Shared;
@@ -47,6 +48,9 @@ pub const MAX_SHEET_COLUMNS: u32 = 256;
 pub const MAX_SHEET_ROWS: u32 = 1_048_576;
 /// The longest XLS sheet: the format's own limit.
 pub const MAX_XLS_ROWS: u32 = 65_536;
+/// calamine holds every sheet of an XLS workbook at once, as one cell per position of each used
+/// range: at most this many in all (4,194,304, e.g. 65,536 rows x 64 columns; about 128 MiB).
+pub const MAX_XLS_CELLS: u64 = 1 << 22;
 
 /// Options for `data import`.
 #[derive(Debug, Clone, Default)]
@@ -210,21 +214,8 @@ fn too_big(file: &str, sheet: &str, row: u32, col: u32, max_rows: u32) -> Error 
         col as u64 + 1,
         row as u64 + 1,
         MAX_SHEET_COLUMNS,
-        group(max_rows as u64),
+        group_digits(max_rows as u64),
     ))
-}
-
-/// 1048576 -> "1,048,576".
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn read_csv(path: &Path, file: &str, sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>) -> Result<()> {
@@ -350,8 +341,8 @@ fn read_xlsx(
     Err(Error::invalid(format!("{file}: every sheet is empty")))
 }
 
-/// Reads an XLS workbook, which calamine holds whole (the format caps a sheet at 65,536 rows and
-/// 256 columns); returns the sheet's name.
+/// Reads an XLS workbook, which calamine holds whole, once `check_xls` found nothing in it larger
+/// than it looks; returns the sheet's name.
 fn read_xls(
     path: &Path,
     file: &str,
@@ -360,6 +351,7 @@ fn read_xls(
 ) -> Result<String> {
     use calamine::{Reader, Xls};
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
+    check_xls(&bytes, MAX_XLS_ROWS, MAX_SHEET_COLUMNS, MAX_XLS_CELLS).map_err(|e| Error::invalid(format!("{file}: {e}")))?;
     let mut wb: Xls<_> = guarded(file, || Xls::new(std::io::Cursor::new(bytes)))?;
     let names = wb.sheet_names();
     let candidates: Vec<String> = match sheet {
