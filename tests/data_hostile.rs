@@ -62,7 +62,10 @@ fn nothing_imported(env: &Env) {
 #[test]
 fn amounts_beyond_the_ceiling_are_refused_naming_file_line_column_and_value() {
     let env = env();
-    let f = env.write("big.csv", "Date,Vendor,Amount\n2016-01-01,Amazon,90000000000000000.00\n2016-01-02,Amazon,90000000000000000.00\n");
+    let f = env.write(
+        "big.csv",
+        "Date,Vendor,Amount\n2016-01-01,Amazon,90000000000000000.00\n2016-01-02,Amazon,90000000000000000.00\n",
+    );
     let err = refused(&env, &["data", "import", "C-0001", n(&f)]);
     assert_eq!(
         err,
@@ -232,10 +235,7 @@ fn an_xlsx_bomb_is_refused_without_allocating_it() {
     let mut wb = rust_xlsxwriter::Workbook::new();
     wb.add_worksheet().set_name("Data").unwrap().write(1_048_575, 16_383, 1).unwrap();
     wb.save(&path).unwrap();
-    assert_eq!(
-        refused(&env, &["data", "import", "C-0001", n(&path)]),
-        format!("error: lone.xlsx: {BOMB_SENTENCE}")
-    );
+    assert_eq!(refused(&env, &["data", "import", "C-0001", n(&path)]), format!("error: lone.xlsx: {BOMB_SENTENCE}"));
 }
 
 #[test]

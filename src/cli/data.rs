@@ -4,10 +4,10 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list, table};
-use foiatrack::store::files::FileStore;
+use foiatrack::core::money::format_cents;
 use foiatrack::core::spending::ColumnChoice;
 use foiatrack::ops::data::{self, ImportOptions};
-use foiatrack::core::money::format_cents;
+use foiatrack::store::files::FileStore;
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {

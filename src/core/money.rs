@@ -10,7 +10,11 @@ pub const MAX_AMOUNT_CENTS: i64 = 1_000_000_000_000;
 /// Checks an amount against `MAX_AMOUNT_CENTS` (either sign); the error is one sentence.
 pub fn check_amount(cents: i64) -> std::result::Result<i64, String> {
     if cents.unsigned_abs() > MAX_AMOUNT_CENTS as u64 {
-        Err(format!("{} is more than foiatrack accepts for one amount ({})", format_cents(cents), format_cents(MAX_AMOUNT_CENTS)))
+        Err(format!(
+            "{} is more than foiatrack accepts for one amount ({})",
+            format_cents(cents),
+            format_cents(MAX_AMOUNT_CENTS)
+        ))
     } else {
         Ok(cents)
     }

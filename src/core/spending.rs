@@ -130,8 +130,7 @@ pub fn date_problem(c: &Cell) -> String {
 /// An agency's figure over all years, in 128 bits (the caller says what does not fit an `i64`):
 /// each year's counted transactions, else the total it reported for that year.
 pub fn figure_total(counted: &BTreeMap<i32, i128>, reported: &BTreeMap<i32, i64>) -> i128 {
-    let from_reports: i128 =
-        reported.iter().filter(|(y, _)| !counted.contains_key(y)).map(|(_, c)| *c as i128).sum();
+    let from_reports: i128 = reported.iter().filter(|(y, _)| !counted.contains_key(y)).map(|(_, c)| *c as i128).sum();
     counted.values().sum::<i128>() + from_reports
 }
 
@@ -364,7 +363,8 @@ pub fn check_xls(b: &[u8], max_rows: u32, max_cols: u32, max_cells: u64) -> std:
     const END: u32 = 0xFFFF_FFFE;
     const RESERVED: u32 = 0xFFFF_FFFA;
     const DIFSECT: u32 = 0xFFFF_FFFC;
-    let damaged = |what: &str| format!("the workbook is damaged ({what}); open it in a spreadsheet program and save it as XLSX");
+    let damaged =
+        |what: &str| format!("the workbook is damaged ({what}); open it in a spreadsheet program and save it as XLSX");
     let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
     let u32_at = |d: &[u8], i: usize| d.get(i..i + 4).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]));
     if b.len() < 512 || b[..8] != *b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" {
@@ -563,7 +563,12 @@ pub fn check_xls(b: &[u8], max_rows: u32, max_cols: u32, max_cells: u64) -> std:
                 0x000A => break,
                 0x0200 => {
                     let (rf, rl, cf, cl) = match d.len() {
-                        10 => (rc.0.unwrap_or(0) as u64, rc.1.unwrap_or(0) as u64, u16_at(d, 4).unwrap_or(0) as u64, u16_at(d, 6).unwrap_or(0) as u64),
+                        10 => (
+                            rc.0.unwrap_or(0) as u64,
+                            rc.1.unwrap_or(0) as u64,
+                            u16_at(d, 4).unwrap_or(0) as u64,
+                            u16_at(d, 6).unwrap_or(0) as u64,
+                        ),
                         14 | 16 => (
                             u32_at(d, 0).unwrap_or(0) as u64,
                             u32_at(d, 4).unwrap_or(0) as u64,
@@ -713,4 +718,3 @@ mod tests {
         assert_eq!((cols.date, cols.vendor, cols.description, cols.amount), (0, 1, Some(2), 3));
     }
 }
-

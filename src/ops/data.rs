@@ -124,7 +124,6 @@ fn sniff(path: &Path) -> Result<Format> {
     })
 }
 
-
 fn decode(field: &[u8]) -> String {
     match std::str::from_utf8(field) {
         Ok(s) => s.to_string(),
@@ -351,7 +350,8 @@ fn read_xls(
 ) -> Result<String> {
     use calamine::{Reader, Xls};
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
-    check_xls(&bytes, MAX_XLS_ROWS, MAX_SHEET_COLUMNS, MAX_XLS_CELLS).map_err(|e| Error::invalid(format!("{file}: {e}")))?;
+    check_xls(&bytes, MAX_XLS_ROWS, MAX_SHEET_COLUMNS, MAX_XLS_CELLS)
+        .map_err(|e| Error::invalid(format!("{file}: {e}")))?;
     let mut wb: Xls<_> = guarded(file, || Xls::new(std::io::Cursor::new(bytes)))?;
     let names = wb.sheet_names();
     let candidates: Vec<String> = match sheet {

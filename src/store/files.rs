@@ -80,7 +80,10 @@ impl Staged {
 
     /// Records the file in `files` (inside the caller's transaction).
     pub fn record(&self, conn: &Connection) -> Result<()> {
-        conn.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![self.sha256, self.size as i64])?;
+        conn.execute(
+            "INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)",
+            params![self.sha256, self.size as i64],
+        )?;
         Ok(())
     }
 

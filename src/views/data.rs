@@ -71,8 +71,8 @@ pub fn dataset(conn: &Connection, code: &str) -> Result<Dataset> {
     let counted = crate::ops::data::counted_by_year(conn, req.id)?;
     let mut txn: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
     for (year, (cents, n)) in &counted {
-        let cents = i64::try_from(*cents)
-            .map_err(|_| uncountable(code, &format!("the counted transactions for {year}")))?;
+        let cents =
+            i64::try_from(*cents).map_err(|_| uncountable(code, &format!("the counted transactions for {year}")))?;
         txn.insert(*year, (cents, *n));
     }
     let reported = crate::ops::data::reported_by_year(conn, req.id)?;
@@ -132,10 +132,7 @@ pub fn dataset(conn: &Connection, code: &str) -> Result<Dataset> {
     let reported_total_cents = if reported.is_empty() {
         None
     } else {
-        Some(
-            money::checked_sum(reported.values().copied())
-                .map_err(|_| uncountable(code, "the totals it reported"))?,
-        )
+        Some(money::checked_sum(reported.values().copied()).map_err(|_| uncountable(code, "the totals it reported"))?)
     };
     Ok(Dataset {
         tracking_code: req.tracking_code,
@@ -173,4 +170,3 @@ pub fn campaign_year(c: &crate::store::campaign::Campaign) -> Option<i32> {
         _ => None,
     }
 }
-

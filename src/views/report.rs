@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::core::deadline::business_days_between;
 use crate::core::money;
-use crate::projection::Calendars;
 use crate::core::status::Status;
+use crate::projection::Calendars;
 use crate::{Error, Result};
 
 /// A stored ISO date, parsed without chrono's general-purpose format machinery (reports read
@@ -467,7 +467,8 @@ pub fn spending(
     let datasets = crate::views::data::datasets(conn, c.as_ref().map(|c| c.slug.as_str()))?;
     let mut rows: Vec<SpendingRow> = Vec::new();
     for d in &datasets {
-        let years: Vec<&crate::views::data::YearFigure> = d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
+        let years: Vec<&crate::views::data::YearFigure> =
+            d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
         if years.is_empty() {
             continue;
         }
