@@ -361,7 +361,9 @@ fn a_file_with_no_header_is_refused_after_50_rows_or_1_mib() {
     nothing_imported(&env);
 }
 
-/// Peak memory (KiB) of one run of foiatrack, and its stderr.
+/// Peak memory (KiB) of one run of foiatrack, and its stderr. The child is reaped with `wait4`
+/// (which reports its own peak alone), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn peak_kib(env: &Env, args: &[&str]) -> (i64, String) {
     use std::os::unix::process::ExitStatusExt;
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
