@@ -1,9 +1,10 @@
 //! Spending data: the files agencies return (CSV, XLSX, XLS) read into transactions with
 //! provenance, filtered by the campaign's vendor pattern, and the totals agencies report.
 //!
-//! Every format is streamed: rows are checked and written inside one transaction as they are
-//! read, so memory does not grow with the file; any bad row rolls the whole import back, and the
-//! file is kept in the files folder only once the import commits.
+//! CSV and XLSX are streamed: rows are checked and written inside one transaction as they are
+//! read, so memory does not grow with the file (an XLS workbook is held whole, within the bounds
+//! below); any bad row rolls the whole import back, and the file is kept in the files folder only
+//! once the import commits.
 //!
 //! Bounds, so a hostile file is refused with a sentence instead of exhausting memory:
 //! - a CSV row (a record, with any quoted line breaks) is at most `MAX_ROW_BYTES` (1 MiB);
@@ -131,7 +132,8 @@ fn decode(field: &[u8]) -> String {
     }
 }
 
-/// The CSV reader's input, counted, so a row longer than `MAX_ROW_BYTES` is refused before much more than that is held.
+/// The CSV reader's input, counted, so a row longer than `MAX_ROW_BYTES` is refused before much
+/// more than that is held.
 struct Metered<R> {
     inner: R,
     taken: u64,
