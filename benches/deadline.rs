@@ -3,9 +3,9 @@
 
 use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
-use foiatrack::core::deadline::{self, EventFact, Period, Rules};
 use foiatrack::core::calendar::Calendar;
 use foiatrack::core::daytype::DayType;
+use foiatrack::core::deadline::{self, EventFact, Period, Rules};
 use foiatrack::core::status::EventKind;
 use std::hint::black_box;
 

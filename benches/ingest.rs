@@ -6,8 +6,8 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use foiatrack::store::files::FileStore;
 use foiatrack::ops::data::{self as ingest, ImportOptions};
+use foiatrack::store::files::FileStore;
 
 const ROWS: usize = 50_000;
 

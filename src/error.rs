@@ -59,8 +59,35 @@ pub enum Error {
     #[error("no database at {0}; create one with `foiatrack init`")]
     NoDatabase(String),
 
-    #[error("database error: {0}")]
+    #[error("{}", db_sentence(.0))]
     Db(#[from] rusqlite::Error),
+
+    /// A bug in foiatrack (a template that does not render, a replayed history that disagrees
+    /// with the data it came from): reported as such, with its own exit code.
+    #[error("internal error (a bug in foiatrack; please report it): {0}")]
+    Internal(String),
+}
+
+/// One sentence for a database error, in words a user can act on.
+fn db_sentence(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    match e {
+        rusqlite::Error::SqliteFailure(f, msg) => match f.code {
+            C::DatabaseBusy | C::DatabaseLocked => {
+                "the database is busy: another foiatrack command kept it locked for too long; try again".into()
+            }
+            C::ReadOnly => "the database is read-only: this command changes data (reading commands still work)".into(),
+            C::DiskFull => "the disk is full: nothing was changed".into(),
+            C::CannotOpen => "the database file cannot be opened".into(),
+            C::NotADatabase => "the file is not a database".into(),
+            C::ConstraintViolation => format!(
+                "internal error (a bug in foiatrack; please report it): the database refused a value that should have been checked first ({})",
+                msg.as_deref().unwrap_or("constraint")
+            ),
+            _ => format!("database error: {}", msg.clone().unwrap_or_else(|| f.to_string())),
+        },
+        other => format!("database error: {other}"),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -76,5 +103,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::Invalid(msg.into())
+    }
+
+    /// Whether this is a bug in foiatrack rather than a problem with the input.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            Error::Internal(_) => true,
+            Error::Db(rusqlite::Error::SqliteFailure(f, _)) => f.code == rusqlite::ErrorCode::ConstraintViolation,
+            _ => false,
+        }
     }
 }

@@ -13,5 +13,6 @@ pub mod ops;
 pub mod projection;
 pub mod store;
 pub mod views;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -80,7 +80,9 @@ pub fn recompute(tx: &Transaction<'_>, scope: Scope<'_>) -> Result<usize> {
     let (filter, args): (&str, Vec<rusqlite::types::Value>) = match scope {
         Scope::Request(id) => ("r.id = ?1", vec![id.into()]),
         Scope::Agency(id) => ("r.agency_id = ?1", vec![id.into()]),
-        Scope::Law(code) => ("a.state = ?1 AND a.day_type IS NULL AND r.status <> 'draft'", vec![code.to_string().into()]),
+        Scope::Law(code) => {
+            ("a.state = ?1 AND a.day_type IS NULL AND r.status <> 'draft'", vec![code.to_string().into()])
+        }
         Scope::HolidayIn(code, date) => (
             "a.state = ?1 AND r.sent_on IS NOT NULL AND r.sent_on <= ?2
                AND (r.closed_on IS NULL OR r.closed_on >= ?2 OR r.due_on >= ?2 OR r.followup_on >= ?2)",
@@ -160,4 +162,3 @@ pub fn cache_mismatches(conn: &Connection) -> Result<Vec<String>> {
     }
     Ok(bad)
 }
-

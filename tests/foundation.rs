@@ -120,21 +120,61 @@ fn holiday_year_defaults_to_today() {
 #[test]
 fn state_holidays_add_and_remove() {
     let env = Env::new();
-    env.ok(&["holiday", "add", "CO", "2026-11-27", "Day after Thanksgiving"]);
-    env.ok(&["holiday", "remove", "co", "2026-10-12"]);
+    // Colorado's own calendar: Cabrini Day by state law, no Columbus Day.
     let days = env.json(&["holiday", "list", "--state", "CO", "--year", "2026", "--format", "json"]);
-    let days = days.as_array().unwrap();
-    let added = days.iter().find(|d| d["date"] == "2026-11-27").expect("added day listed");
-    assert_eq!(added["origin"], "state");
+    let origin_of = |days: &serde_json::Value, date: &str| {
+        days.as_array().unwrap().iter().find(|d| d["date"] == date).map(|d| d["origin"].as_str().unwrap().to_string())
+    };
+    assert_eq!(origin_of(&days, "2026-10-05").as_deref(), Some("state_rule"));
+    assert_eq!(origin_of(&days, "2026-10-12"), None, "Colorado works on Columbus Day");
+    assert_eq!(origin_of(&days, "2026-07-03").as_deref(), Some("federal"));
+    env.ok(&["holiday", "add", "CO", "2026-11-27", "Day after Thanksgiving"]);
+    env.ok(&["holiday", "remove", "co", "2026-10-05"]);
+    let days = env.json(&["holiday", "list", "--state", "CO", "--year", "2026", "--format", "json"]);
+    let added = days.as_array().unwrap().iter().find(|d| d["date"] == "2026-11-27").expect("added day listed");
+    assert_eq!(added["origin"], "user");
     assert_eq!(added["name"], "Day after Thanksgiving");
-    assert!(!days.iter().any(|d| d["date"] == "2026-10-12"));
+    assert_eq!(origin_of(&days, "2026-10-05"), None);
     // Other jurisdictions are untouched.
     let us = env.json(&["holiday", "list", "--state", "US", "--year", "2026", "--format", "json"]);
-    assert!(us.as_array().unwrap().iter().any(|d| d["date"] == "2026-10-12"));
+    assert_eq!(origin_of(&us, "2026-10-12").as_deref(), Some("federal"));
     // Removing an added day drops it; removing a non-holiday is an error.
     env.ok(&["holiday", "remove", "CO", "2026-11-27"]);
     let err = env.fails(&["holiday", "remove", "CO", "2026-11-27"], 1);
     assert!(err.contains("not a holiday in CO"), "{err}");
+}
+
+/// The issue's examples: each deadline counts the state's own holiday and names it.
+#[test]
+fn state_holidays_move_deadlines_and_are_named() {
+    let env = Env::new();
+    let agencies = env.write(
+        "a.csv",
+        "key,name,state,kind,email\n\
+         dc,District of Columbia Government,DC,city,foia@dc.example.org\n\
+         tx,City of Austin,TX,city,pir@austin.example.org\n\
+         ca,City of Los Angeles,CA,city,cpra@la.example.org\n\
+         ma,City of Boston,MA,city,records@boston.example.org\n",
+    );
+    env.ok(&["agency", "import", agencies.to_str().unwrap()]);
+    env.ok(&["campaign", "new", "h", "--title", "H", "--records", "All purchases", "--code-prefix", "H"]);
+    env.ok(&["campaign", "add", "h", "--all"]);
+    let cases = [
+        ("dc", "2027-04-13", "2027-05-05", "District of Columbia Emancipation Day"),
+        ("tx", "2026-11-20", "2026-12-08", "Day after Thanksgiving"),
+        ("ca", "2027-03-21", "2027-04-01", "Cesar Chavez Day"),
+        ("ma", "2027-04-13", "2027-04-28", "Patriots' Day"),
+    ];
+    for (key, sent, due, holiday) in cases {
+        let mut env2 = Env { dir: tempfile::tempdir().unwrap(), db: env.db.clone(), today: sent.into() };
+        env2.today = sent.into();
+        let code = crate::util::code_of(&env2, key);
+        env2.ok(&["log", &code, "sent", "--on", sent]);
+        let d = env2.json(&["request", "show", &code, "--format", "json"]);
+        assert_eq!(d["due_on"], due, "{key}: {d}");
+        let text = env2.ok(&["deadline", &code]);
+        assert!(text.contains(holiday), "{key}: the explanation names {holiday}:\n{text}");
+    }
 }
 
 #[test]

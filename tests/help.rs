@@ -1,7 +1,7 @@
 //! The full `--help` reference is snapshotted, so any change to the command line shows in review.
 
-use clap::CommandFactory;
 use crate::cli::Cli;
+use clap::CommandFactory;
 
 fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
     let name = if path.is_empty() { cmd.get_name().to_string() } else { format!("{path} {}", cmd.get_name()) };

@@ -144,7 +144,8 @@ fn no_import_cycles() {
 #[test]
 fn the_checks_can_fail() {
     let known: BTreeSet<String> = ["core::money", "store::agency", "ops", "ops::agency"].map(String::from).into();
-    let deps = imports("use crate::{core::money::parse_cents, store::agency};\nlet x = crate::ops::agency::add();", &known);
+    let deps =
+        imports("use crate::{core::money::parse_cents, store::agency};\nlet x = crate::ops::agency::add();", &known);
     assert_eq!(deps, ["core::money", "ops::agency", "store::agency"].map(String::from).into());
     assert!(layer("core::money") < layer("ops::agency"));
 }

@@ -1,5 +1,7 @@
 //! A small SMTP server on 127.0.0.1 for the tests: it speaks real SMTP to lettre, records what
-//! it accepts, and can be told to refuse recipients, to go away after N messages, or to be slow.
+//! it accepts, and can be told to refuse recipients (with its own words), to go away after N
+//! messages, to be slow, or to ask for AUTH and echo the AUTH lines back in its 535 refusal (as
+//! some real servers do).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,11 +39,18 @@ pub struct Options {
     pub accept_only: Option<usize>,
     /// Wait this long before accepting each message.
     pub delay: Duration,
+    /// The text after "550 " for a refused recipient [default: "5.1.1 <addr>: mailbox unavailable"].
+    pub reject_text: Option<String>,
+    /// AUTH mechanisms to offer in EHLO ("PLAIN", "LOGIN"); none: no AUTH.
+    pub auth: Vec<&'static str>,
+    /// Refuse every AUTH with 535, echoing what the client sent.
+    pub auth_echo: bool,
 }
 
 pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    auth_lines: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -50,22 +59,23 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let auth_lines = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let accepted = Arc::new(AtomicUsize::new(0));
-        let (r, s) = (received.clone(), stop.clone());
+        let (r, s, al) = (received.clone(), stop.clone(), auth_lines.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (r, opts, accepted) = (r.clone(), opts.clone(), accepted.clone());
+                let (r, opts, accepted, al) = (r.clone(), opts.clone(), accepted.clone(), al.clone());
                 std::thread::spawn(move || {
-                    let _ = session(stream, &r, &opts, &accepted);
+                    let _ = session(stream, &r, &opts, &accepted, &al);
                 });
             }
         });
-        SmtpServer { port, received, stop }
+        SmtpServer { port, received, auth_lines, stop }
     }
 
     pub fn url(&self) -> String {
@@ -74,6 +84,12 @@ impl SmtpServer {
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// Every line the client sent during AUTH, as sent.
+    #[allow(dead_code)]
+    pub fn auth_lines(&self) -> Vec<String> {
+        self.auth_lines.lock().unwrap().clone()
     }
 }
 
@@ -89,6 +105,7 @@ fn session(
     received: &Mutex<Vec<Received>>,
     opts: &Options,
     accepted: &AtomicUsize,
+    auth_lines: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
@@ -111,7 +128,35 @@ fn session(
                 .unwrap_or_default()
         };
         if upper.starts_with("EHLO") {
-            reply("250-127.0.0.1\r\n250-8BITMIME\r\n250 SIZE 10000000")?;
+            if opts.auth.is_empty() {
+                reply("250-127.0.0.1\r\n250-8BITMIME\r\n250 SIZE 10000000")?;
+            } else {
+                reply(&format!(
+                    "250-127.0.0.1\r\n250-8BITMIME\r\n250-AUTH {}\r\n250 SIZE 10000000",
+                    opts.auth.join(" ")
+                ))?;
+            }
+        } else if upper.starts_with("AUTH ") && !opts.auth.is_empty() {
+            let mut sent = vec![cmd.clone()];
+            let mut next = |reply: &mut dyn FnMut(&str) -> std::io::Result<()>, challenge: &str| {
+                reply(challenge)?;
+                let mut l = String::new();
+                reader.read_line(&mut l)?;
+                sent.push(l.trim_end().to_string());
+                std::io::Result::Ok(())
+            };
+            if upper == "AUTH LOGIN" {
+                next(&mut reply, "334 VXNlcm5hbWU6")?;
+                next(&mut reply, "334 UGFzc3dvcmQ6")?;
+            } else if upper == "AUTH PLAIN" {
+                next(&mut reply, "334 ")?;
+            }
+            auth_lines.lock().unwrap().extend(sent.iter().cloned());
+            if opts.auth_echo {
+                reply(&format!("535 5.7.8 Authentication failed: {}", sent.join(" ")))?;
+            } else {
+                reply("235 2.7.0 Authentication successful")?;
+            }
         } else if upper.starts_with("HELO") {
             reply("250 127.0.0.1")?;
         } else if upper.starts_with("MAIL FROM:") {
@@ -121,7 +166,10 @@ fn session(
         } else if upper.starts_with("RCPT TO:") {
             let a = addr();
             if opts.reject.iter().any(|r| r.eq_ignore_ascii_case(&a)) {
-                reply(&format!("550 5.1.1 <{a}>: mailbox unavailable"))?;
+                match &opts.reject_text {
+                    Some(t) => reply(&format!("550 {t}"))?,
+                    None => reply(&format!("550 5.1.1 <{a}>: mailbox unavailable"))?,
+                }
             } else {
                 rcpts.push(a);
                 reply("250 2.1.5 OK")?;

@@ -7,14 +7,19 @@ mod cli;
 
 mod smtp_server;
 mod util;
+mod web;
+mod web_util;
 
 mod agencies;
+mod core;
 mod data_hostile;
 mod foundation;
 mod help;
 mod intake;
 mod layers;
 mod letters;
+mod mail_hostile;
 mod migrations;
+mod output_hostile;
 mod reports;
 mod workflow;

@@ -5,8 +5,8 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json, print_list};
 use super::{Context, parse_date, read_file};
-use foiatrack::store::agency::Kind;
 use foiatrack::ops::campaign::{self as campaign_ops, Selection};
+use foiatrack::store::agency::Kind;
 use foiatrack::store::campaign::{self, NewCampaign};
 
 #[derive(Debug, Subcommand)]
@@ -138,8 +138,10 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         CampaignCommand::List { format } => {
             let campaigns = campaign::list(&conn)?;
-            let summaries =
-                campaigns.iter().map(|c| campaign::summary(&conn, c, ctx.today)).collect::<foiatrack::Result<Vec<_>>>()?;
+            let summaries = campaigns
+                .iter()
+                .map(|c| campaign::summary(&conn, c, ctx.today))
+                .collect::<foiatrack::Result<Vec<_>>>()?;
             print_list(format, &summaries, &["slug", "title", "code_prefix", "requests", "overdue"], |s| {
                 vec![
                     s.slug.clone(),

@@ -23,10 +23,10 @@ pub enum ConfigCommand {
 }
 
 pub fn run(cmd: ConfigCommand, ctx: &Context) -> anyhow::Result<()> {
-    let conn = ctx.open()?;
+    let mut conn = ctx.open()?;
     match cmd {
         ConfigCommand::Set { name, value } => {
-            config::set(&conn, &name, &value)?;
+            foiatrack::ops::config::set(&mut conn, &name, &value)?;
             if value.trim().is_empty() {
                 println!("Cleared {}", name.trim());
             } else {

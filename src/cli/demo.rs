@@ -12,13 +12,12 @@ use clap::Args;
 use rusqlite::Connection;
 
 use super::Context;
-use foiatrack::store::files::FileStore;
 use foiatrack::core::letter::LetterKind;
-use foiatrack::ops::send::{self, FileMailer, Sender};
-use foiatrack::store::request::{self, NewEvent, Via};
 use foiatrack::core::status::EventKind;
+use foiatrack::ops::send::{self, FileMailer, Sender};
 use foiatrack::ops::{data as ingest, mail as intake};
-use foiatrack::store::config;
+use foiatrack::store::files::FileStore;
+use foiatrack::store::request::{self, NewEvent, Via};
 use foiatrack::views::request as request_view;
 
 const AGENCIES: &str = include_str!("../../examples/agencies.csv");
@@ -156,15 +155,21 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     let today = ctx.today;
 
     let mut conn = foiatrack::ops::database::create_or_open(&db_path)?;
+    foiatrack::store::db::set_actor(&conn, "demo")?;
     foiatrack::ops::law::load_builtin(&mut conn)?;
-    foiatrack::ops::agency::import(&mut conn, "examples/agencies.csv", AGENCIES.as_bytes(), foiatrack::ops::agency::ImportOptions::default())?;
+    foiatrack::ops::agency::import(
+        &mut conn,
+        "examples/agencies.csv",
+        AGENCIES.as_bytes(),
+        foiatrack::ops::agency::ImportOptions::default(),
+    )?;
     for (k, v) in [
         ("requester.name", "Jane Doe"),
         ("requester.organization", "Example Newsroom"),
         ("requester.email", "jane@newsroom.example.org"),
         ("requester.address", "1 Press Row\nSpringfield, XX 00000"),
     ] {
-        config::set(&conn, k, v)?;
+        foiatrack::ops::config::set(&mut conn, k, v)?;
     }
     let sent_on = monday_on_or_before(today - Duration::days(98));
     let c = foiatrack::ops::campaign::create(
@@ -183,8 +188,12 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         },
         sent_on,
     )?;
-    let added =
-        foiatrack::ops::campaign::add_agencies(&mut conn, &c.slug, &foiatrack::ops::campaign::Selection { all: true, ..Default::default() }, sent_on)?;
+    let added = foiatrack::ops::campaign::add_agencies(
+        &mut conn,
+        &c.slug,
+        &foiatrack::ops::campaign::Selection { all: true, ..Default::default() },
+        sent_on,
+    )?;
     println!("Loaded {} agencies and the records laws; campaign \"{}\" with {} requests.", 90, c.title, added.added);
 
     // Send: email to an outbox folder (the dry-run transport, recorded as sent); the rest by mail.
@@ -212,8 +221,11 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     );
 
     // The season of replies.
-    let requests =
-        request_view::list(&conn, &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() }, today)?;
+    let requests = request_view::list(
+        &conn,
+        &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() },
+        today,
+    )?;
     let mut steps: Vec<(NaiveDate, String, Step)> = Vec::new();
     let day = |n: i64| weekday_on_or_after(sent_on + Duration::days(n));
     let ev = |kind: EventKind, on: NaiveDate| NewEvent::new(kind, on);
@@ -390,10 +402,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
 
     let r = foiatrack::views::report::responses(&conn, Some(&c.slug), today)?;
     let s = foiatrack::views::report::spending(&conn, Some(&c.slug), Some(2016), today)?;
-    print!(
-        "{}",
-        super::report::render_text(&[super::report::responses_section(&r)]).split("\nBy kind").next().unwrap_or("")
-    );
+    use foiatrack::views::render;
+    print!("{}", render::render_text(&[render::responses_section(&r)]).split("\nBy kind").next().unwrap_or(""));
     println!();
     println!("== Top 10 spenders, 2016 ==");
     println!(
@@ -416,8 +426,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
         foiatrack::core::money::format_cents(s.sum_cents),
         s.median_cents.map(foiatrack::core::money::format_cents).unwrap_or_default()
     );
-    let sections = [super::report::responses_section(&r), super::report::spending_section(&s)];
-    let html = super::report::render_html(
+    let sections = [render::responses_section(&r), render::spending_section(&s)];
+    let html = render::render_html(
         "Amazon purchases 2016: findings",
         r.campaign.clone(),
         r.records.clone(),

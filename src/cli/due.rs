@@ -1,5 +1,5 @@
 use super::Context;
-use super::output::{Format, opt, print_json, table};
+use super::output::{DocFormat, opt, print_json, table};
 use foiatrack::views::request::Listed;
 
 fn rows(list: &[Listed], days: impl Fn(&Listed) -> String) -> Vec<Vec<String>> {
@@ -26,10 +26,10 @@ fn section(heading: &str, empty: bool, table: impl FnOnce() -> String) {
 }
 
 /// The morning digest for staff.
-pub fn run(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
+pub fn run(campaign: Option<String>, format: DocFormat, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     let d = foiatrack::views::request::digest(&conn, campaign, ctx.today)?;
-    if format == Format::Json {
+    if format == DocFormat::Json {
         return print_json(&d);
     }
     let cols = ["tracking_code", "agency", "state", "status", "due_on", "business_days"];

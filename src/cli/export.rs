@@ -3,8 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Context;
-use super::output::write_csv;
-use super::report::emit;
+use super::output::{emit, write_csv};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ExportFormat {
@@ -15,8 +14,9 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 #[command(after_help = "What: requests, events, communications, spending, agencies, or calendar (an .ics file
-of due dates and follow-up dates to subscribe to). CSV cells from outside data that start with
-=, +, - or @ are neutralised so spreadsheets do not run them; numbers stay numbers.
+of due dates and follow-up dates to subscribe to). CSV cells that start with =, +, -, @, a tab or
+a carriage return get a leading ' so spreadsheets do not run them, unless they are plain decimal
+numbers such as -12.50. --out replaces the file only once the whole export is written.
 
 Examples:
   foiatrack export requests --campaign amazon-2016 --format csv --out requests.csv
@@ -27,39 +27,39 @@ pub struct ExportArgs {
     what: String,
     #[arg(long)]
     campaign: Option<String>,
-    #[arg(long, value_enum, default_value_t)]
-    format: ExportFormat,
+    /// For the table exports [default: csv]; the calendar is always iCalendar
+    #[arg(long, value_enum)]
+    format: Option<ExportFormat>,
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 pub fn run(a: ExportArgs, ctx: &Context) -> anyhow::Result<()> {
-    let conn = ctx.open()?;
-    if a.what == "calendar" {
-        let ics = foiatrack::views::export::calendar(&conn, a.campaign.as_deref(), ctx.today)?;
-        return emit(a.out.as_ref(), &ics);
+    if let (Some(f), "calendar") = (a.format, a.what.as_str()) {
+        anyhow::bail!(
+            "`export calendar` writes an iCalendar (.ics) file, not {}; --format is for the other exports",
+            f.to_possible_value().expect("no skipped values").get_name()
+        );
     }
-    let t = foiatrack::views::export::export(&conn, &a.what, a.campaign.as_deref(), ctx.today)?;
-    let text = match a.format {
-        ExportFormat::Json => serde_json::to_string_pretty(&t.objects())? + "\n",
-        ExportFormat::Csv => {
-            let mut buf = Vec::new();
-            let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
-            write_csv(
-                &mut buf,
-                &cols,
-                t.rows.iter().map(|r| {
-                    r.iter()
-                        .map(|v| match v {
-                            serde_json::Value::Null => String::new(),
-                            serde_json::Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                }),
-            )?;
-            String::from_utf8(buf)?
+    emit(a.out.as_deref(), || {
+        let conn = ctx.open()?;
+        if a.what == "calendar" {
+            return Ok(foiatrack::views::export::calendar(&conn, a.campaign.as_deref(), ctx.today)?);
         }
-    };
-    emit(a.out.as_ref(), &text)
+        let t = foiatrack::views::export::export(&conn, &a.what, a.campaign.as_deref(), ctx.today)?;
+        Ok(match a.format.unwrap_or_default() {
+            ExportFormat::Json => serde_json::to_string_pretty(&t.objects())? + "\n",
+            ExportFormat::Csv => {
+                let mut buf = Vec::new();
+                let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
+                let cell = |v: &serde_json::Value| match v {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                write_csv(&mut buf, &cols, t.rows.iter().map(|r| r.iter().map(cell).collect()))?;
+                String::from_utf8(buf)?
+            }
+        })
+    })
 }

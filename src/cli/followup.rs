@@ -4,10 +4,10 @@ use clap::Args;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
-use foiatrack::store::law::Appeal;
 use foiatrack::core::letter::{LetterKind, file_name};
+use foiatrack::ops::send::{self, FileMailer, Mailer, visible};
+use foiatrack::store::law::Appeal;
 use foiatrack::views::letter;
-use foiatrack::ops::send::{self, FileMailer, Mailer};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Picks the requests to chase today: overdue (or past the follow-up date where the law sets
@@ -57,6 +57,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
     let chase = foiatrack::views::send::to_chase(&conn, a.campaign.as_deref(), ctx.today)?;
     if a.list {
+        let cell = |s: &str| if a.format == Format::Table { visible(s).into_owned() } else { s.to_string() };
         return print_list(
             a.format,
             &chase,
@@ -64,7 +65,7 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
             |c| {
                 vec![
                     c.tracking_code.clone(),
-                    c.agency_name.clone(),
+                    cell(&c.agency_name),
                     c.state.clone(),
                     c.status.to_string(),
                     opt(&c.due_on),
@@ -79,21 +80,27 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         let sender = super::letter::sender(&conn)?;
         let mut files = FileMailer::new(dir.clone())?;
         let mut n = 0;
+        let mut bad = Vec::new();
         for c in &chase {
-            let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
-            if l.to.is_some() {
-                let msg = send::message(
-                    &l,
-                    &sender,
-                    &format!("<dry-run.{}@{}>", c.tracking_code, sender.from.email.domain()),
-                )?;
-                files.deliver(&c.tracking_code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+            if c.agency_email.is_some() {
+                match super::send::dry_run_message(&conn, &c.tracking_code, LetterKind::Followup, &sender, ctx.today) {
+                    Ok(msg) => files.deliver(&c.tracking_code, &msg).map_err(|e| anyhow::anyhow!(e))?,
+                    Err(e) => {
+                        bad.push((c.tracking_code.clone(), e.to_string()));
+                        continue;
+                    }
+                }
             } else {
-                std::fs::write(dir.join(file_name(&l, "txt")), &l.body)?;
+                let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
+                super::output::write_file(&dir.join(file_name(&l, "txt")), l.body.as_bytes())?;
             }
             n += 1;
         }
         println!("Dry run: wrote {n} follow-up(s) to {}; nothing was sent or recorded", dir.display());
+        super::send::report_not_written(&bad);
+        if !bad.is_empty() {
+            anyhow::bail!("{} follow-up(s) would not go out; correct the addresses listed above", bad.len());
+        }
         return Ok(());
     }
     if let Some(dir) = &a.out {
@@ -101,9 +108,9 @@ pub fn run(a: FollowupArgs, ctx: &Context) -> anyhow::Result<()> {
         for c in &chase {
             let l = letter::letter(&conn, &c.tracking_code, LetterKind::Followup, ctx.today)?;
             let path = dir.join(file_name(&l, "txt"));
-            std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            super::output::write_file(&path, l.body.as_bytes())?;
             send::record_paper(&mut conn, &l, &path.display().to_string(), ctx.today)?;
-            println!("wrote {} ({})", path.display(), c.agency_name);
+            println!("wrote {} ({})", path.display(), visible(&c.agency_name));
         }
         println!("Wrote {} follow-up letter(s) to {}, recorded as sent by mail", chase.len(), dir.display());
         return Ok(());

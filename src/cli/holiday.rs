@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use chrono::{Datelike, NaiveDate};
 use clap::Subcommand;
 
-use super::output::{Format, print_list};
+use super::output::{Format, print_list, printable_line};
 use super::{Context, parse_date, read_file};
 use foiatrack::store::holiday;
 
@@ -49,6 +49,9 @@ pub fn run(cmd: HolidayCommand, ctx: &Context) -> anyhow::Result<()> {
         HolidayCommand::List { state, year, format } => {
             let state = foiatrack::store::law::code(&conn, &state)?;
             let year = year.unwrap_or(ctx.today.year());
+            if !(1900..=2199).contains(&year) {
+                anyhow::bail!("--year {year} is out of range: give a year from 1900 to 2199");
+            }
             let days = holiday::calendar(&conn, &state)?.holidays(year);
             print_list(format, &days, &["date", "weekday", "name", "origin"], |h| {
                 vec![
@@ -62,13 +65,13 @@ pub fn run(cmd: HolidayCommand, ctx: &Context) -> anyhow::Result<()> {
         HolidayCommand::Add { state, date, name } => {
             let state = foiatrack::store::law::code(&conn, &state)?;
             foiatrack::ops::holiday::add(&mut conn, &state, date, &name)?;
-            println!("Added {date} ({}) \"{}\" to {state}", date.format("%a"), name.trim());
+            println!("Added {date} ({}) \"{}\" to {state}", date.format("%a"), printable_line(name.trim()));
             Ok(())
         }
         HolidayCommand::Remove { state, date } => {
             let state = foiatrack::store::law::code(&conn, &state)?;
             let name = foiatrack::ops::holiday::remove(&mut conn, &state, date)?;
-            println!("Removed {date} \"{name}\" from {state}");
+            println!("Removed {date} \"{}\" from {state}", printable_line(&name));
             Ok(())
         }
         HolidayCommand::Import { file } => {

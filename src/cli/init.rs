@@ -4,7 +4,8 @@ use super::Context;
 
 pub fn run(ctx: &Context) -> anyhow::Result<()> {
     let existed = ctx.db_path.exists();
-    let mut conn = foiatrack::ops::database::create_or_open(&ctx.db_path).with_context(|| format!("cannot open {}", ctx.db_path.display()))?;
+    let mut conn = foiatrack::ops::database::create_or_open(&ctx.db_path)
+        .with_context(|| format!("cannot open {}", ctx.db_path.display()))?;
     let laws = foiatrack::ops::law::load_builtin(&mut conn)?;
     let version = foiatrack::store::db::user_version(&conn)?;
     println!(

@@ -1,7 +1,7 @@
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::output::{Format, opt, print_json, print_list};
+use super::output::{Format, opt, print_json, print_list, printable, printable_line};
 use foiatrack::core::daytype::DayType;
 use foiatrack::store::law::{self, LawChange};
 
@@ -85,7 +85,7 @@ pub fn run(cmd: LawCommand, ctx: &Context) -> anyhow::Result<()> {
                     vec![l.code.clone(), l.law_name.clone(), l.citation.clone()]
                 }),
                 Format::Table => {
-                    print!("{}", describe(&l));
+                    print!("{}", printable(&describe(&l)));
                     Ok(())
                 }
             }
@@ -111,12 +111,24 @@ pub fn run(cmd: LawCommand, ctx: &Context) -> anyhow::Result<()> {
                 );
             }
             let l = foiatrack::ops::law::set(&mut conn, &a.code, &change, ctx.today)?;
-            println!("Corrected {}: {} ({}), {}", l.code, l.law_name, l.citation, l.period());
+            println!(
+                "Corrected {}: {} ({}), {}",
+                l.code,
+                printable_line(&l.law_name),
+                printable_line(&l.citation),
+                l.period()
+            );
             Ok(())
         }
         LawCommand::Reset { code } => {
             let l = foiatrack::ops::law::reset(&mut conn, &code)?;
-            println!("{} is back to the built-in law: {} ({}), {}", l.code, l.law_name, l.citation, l.period());
+            println!(
+                "{} is back to the built-in law: {} ({}), {}",
+                l.code,
+                printable_line(&l.law_name),
+                printable_line(&l.citation),
+                l.period()
+            );
             Ok(())
         }
     }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Context;
+use super::output::{printable, printable_line, write_file};
 use foiatrack::core::letter::{LetterKind, file_name};
 use foiatrack::views::letter;
 
@@ -17,7 +18,11 @@ pub enum LetterFormat {
 #[command(after_help = "Examples:
   foiatrack letter AMZ16-0007
   foiatrack letter AMZ16-0007 --kind followup
-  foiatrack letter --campaign amazon-2016 --out letters/ --format eml")]
+  foiatrack letter AMZ16-0007 --format eml --out AMZ16-0007.eml
+  foiatrack letter --campaign amazon-2016 --out letters/ --format eml
+
+A file is replaced only once the whole letter is written. With --format eml, a campaign's
+agencies without an email address get a .txt letter to post.")]
 pub struct LetterArgs {
     /// Print the letter for this request
     #[arg(required_unless_present = "campaign", conflicts_with = "campaign")]
@@ -25,7 +30,8 @@ pub struct LetterArgs {
     /// Write one file per request of this campaign (with --out)
     #[arg(long, requires = "out")]
     campaign: Option<String>,
-    /// The folder for --campaign
+    /// With a code: the file to write the letter to, instead of printing it. With --campaign:
+    /// the folder for the letters
     #[arg(long)]
     out: Option<PathBuf>,
     #[arg(long, value_parser = parse_kind, default_value = "request")]
@@ -56,8 +62,8 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     if let Some(code) = a.code {
         let l = letter::letter(&conn, &code, a.kind, ctx.today)?;
-        match a.format {
-            LetterFormat::Txt => print!("{}", l.body),
+        let eml = match a.format {
+            LetterFormat::Txt => None,
             LetterFormat::Eml => {
                 let sender = sender(&conn)?;
                 let msg = foiatrack::ops::send::message(
@@ -65,8 +71,16 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
                     &sender,
                     &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
                 )?;
-                print!("{}", String::from_utf8_lossy(&msg.formatted()));
+                Some(msg.formatted())
             }
+        };
+        match (&a.out, eml) {
+            (Some(path), eml) => {
+                write_file(path, eml.as_deref().unwrap_or(l.body.as_bytes()))?;
+                eprintln!("Wrote {}", path.display());
+            }
+            (None, Some(eml)) => print!("{}", String::from_utf8_lossy(&eml)),
+            (None, None) => print!("{}", printable(&l.body)),
         }
         return Ok(());
     }
@@ -81,6 +95,7 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     )?;
     let sender = if a.format == LetterFormat::Eml { Some(sender(&conn)?) } else { None };
     let mut written = 0;
+    let mut posted = 0;
     let mut skipped = Vec::new();
     let mut codes: Vec<String> = list.into_iter().map(|l| l.request.tracking_code).collect();
     codes.sort();
@@ -99,20 +114,19 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
                     sender,
                     &format!("<draft.{}@{}>", l.tracking_code, sender.from.email.domain()),
                 )?;
-                let path = dir.join(file_name(&l, "eml"));
-                std::fs::write(&path, msg.formatted())
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                write_file(&dir.join(file_name(&l, "eml")), &msg.formatted())?;
             }
-            _ => {
-                let path = dir.join(file_name(&l, "txt"));
-                std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            (sender, _) => {
+                write_file(&dir.join(file_name(&l, "txt")), l.body.as_bytes())?;
+                posted += sender.is_some() as usize;
             }
         }
         written += 1;
     }
-    println!("Wrote {written} {} letter(s) to {}", a.kind, dir.display());
+    let txt = if posted > 0 { format!(" ({posted} as .txt to post: no email address)") } else { String::new() };
+    println!("Wrote {written} {} letter(s) to {}{txt}", a.kind, dir.display());
     for s in &skipped {
-        eprintln!("skipped {s}");
+        eprintln!("skipped {}", printable_line(s));
     }
     Ok(())
 }

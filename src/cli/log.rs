@@ -3,9 +3,9 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json};
 use super::{Context, parse_date};
+use foiatrack::core::status::EventKind;
 use foiatrack::ops::request::{self, Logged};
 use foiatrack::store::request::{NewEvent, Via};
-use foiatrack::core::status::EventKind;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Events: sent, acknowledged, extended, estimated, fee, clarification, resumed, partial,

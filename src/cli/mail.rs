@@ -4,8 +4,9 @@ use clap::Subcommand;
 
 use super::Context;
 use super::output::{Format, opt, print_json, print_list};
-use foiatrack::store::files::FileStore;
 use foiatrack::ops::mail;
+use foiatrack::ops::send::visible;
+use foiatrack::store::files::FileStore;
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
@@ -13,6 +14,9 @@ pub enum MailCommand {
     #[command(after_help = "Matching, in order: In-Reply-To/References against the Message-IDs of letters sent; a
 tracking code in the subject or body; a plus-address with the code in To/Cc; the sender's address
 or domain, when that agency has exactly one open request. Importing a message twice changes nothing.
+In an mbox file only a line like 'From ADDRESS DATE' starts a message. A message that cannot be
+read or imported is skipped and listed with where it is and why; the others are imported, and the
+exit code is 1 to say something was skipped.
 
 Examples:
   foiatrack mail import ~/Mail/records.mbox
@@ -40,42 +44,70 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
         MailCommand::Import { paths, format } => {
             let mut all = Vec::new();
+            let mut skipped = Vec::new();
             for p in &paths {
-                all.extend(mail::import_path(&mut conn, &store, p, ctx.today)?);
+                let report = mail::import_path(&mut conn, &store, p, ctx.today)?;
+                all.extend(report.imported);
+                skipped.extend(report.skipped);
             }
             if format == Format::Json {
-                return print_json(&all);
-            }
-            let rows = all.iter().map(|i| {
-                let result = if i.duplicate {
-                    "already imported".to_string()
-                } else {
-                    match (&i.tracking_code, i.matched_by) {
-                        (Some(code), Some(by)) => {
-                            format!("{code} by {}{}", by.as_str(), if i.acknowledged { ", acknowledged" } else { "" })
+                print_json(&all)?;
+            } else {
+                let rows = all.iter().map(|i| {
+                    let result = if i.duplicate {
+                        "already imported".to_string()
+                    } else {
+                        match (&i.tracking_code, i.matched_by) {
+                            (Some(code), Some(by)) => {
+                                format!(
+                                    "{code} by {}{}",
+                                    by.as_str(),
+                                    if i.acknowledged { ", acknowledged" } else { "" }
+                                )
+                            }
+                            _ => "UNMATCHED".into(),
                         }
-                        _ => "UNMATCHED".into(),
-                    }
-                };
-                vec![i.date.to_string(), i.from.clone(), i.subject.clone(), i.attachments.to_string(), result]
-            });
-            println!("{}", super::output::table(&["date", "from", "subject", "files", "matched"], rows));
-            let new = all.iter().filter(|i| !i.duplicate).count();
-            let unmatched = all.iter().filter(|i| !i.duplicate && i.tracking_code.is_none()).count();
-            println!(
-                "{} message(s): {new} new ({unmatched} unmatched), {} already imported",
-                all.len(),
-                all.len() - new
-            );
-            if unmatched > 0 {
-                println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
+                    };
+                    vec![
+                        i.date.to_string(),
+                        visible(&i.from).into_owned(),
+                        visible(&i.subject).into_owned(),
+                        i.attachments.to_string(),
+                        result,
+                    ]
+                });
+                println!("{}", super::output::table(&["date", "from", "subject", "files", "matched"], rows));
+                let new = all.iter().filter(|i| !i.duplicate).count();
+                let unmatched = all.iter().filter(|i| !i.duplicate && i.tracking_code.is_none()).count();
+                println!(
+                    "{} message(s): {new} new ({unmatched} unmatched), {} already imported{}",
+                    all.len() + skipped.len(),
+                    all.len() - new,
+                    if skipped.is_empty() { String::new() } else { format!(", {} skipped", skipped.len()) }
+                );
+                if unmatched > 0 {
+                    println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
+                }
             }
-            Ok(())
+            if skipped.is_empty() {
+                return Ok(());
+            }
+            // The list goes with the table for people, and to stderr beside JSON for scripts.
+            let lines: Vec<String> = skipped.iter().map(|s| format!("  {}", visible(&s.to_string()))).collect();
+            let head = format!("Skipped ({}); not imported, the rest was:", skipped.len());
+            if format == Format::Json {
+                eprintln!("{head}\n{}", lines.join("\n"));
+            } else {
+                println!("\n{head}\n{}", lines.join("\n"));
+            }
+            anyhow::bail!("{} message(s) could not be imported; see the list above", skipped.len())
         }
         MailCommand::Unmatched { format } => {
             let list = foiatrack::store::mail::unmatched(&conn)?;
+            // Tables go to a terminal: senders' text is shown with visible escapes.
+            let cell = |s: &str| if format == Format::Table { visible(s).into_owned() } else { s.to_string() };
             print_list(format, &list, &["id", "date", "from", "subject", "attachments"], |u| {
-                vec![u.id.to_string(), u.date.to_string(), u.from.clone(), u.subject.clone(), u.attachments.to_string()]
+                vec![u.id.to_string(), u.date.to_string(), cell(&u.from), cell(&u.subject), u.attachments.to_string()]
             })
         }
         MailCommand::Assign { id, code } => {

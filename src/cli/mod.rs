@@ -5,6 +5,7 @@ mod agency;
 mod campaign;
 mod config;
 mod data;
+mod database;
 mod deadline;
 mod demo;
 mod due;
@@ -20,6 +21,7 @@ pub mod output;
 mod report;
 mod request;
 mod send;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +46,10 @@ pub struct Cli {
     /// The date to treat as today, for reproducible output [default: the system date]
     #[arg(long, global = true, env = "FOIATRACK_TODAY", value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<NaiveDate>,
+
+    /// Who is acting, recorded on every event [default: the OS user]
+    #[arg(long = "as", global = true, env = "FOIATRACK_AS", value_name = "NAME")]
+    pub actor: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -91,7 +97,7 @@ pub enum Command {
         #[arg(long)]
         campaign: Option<String>,
         #[arg(long, value_enum, default_value_t)]
-        format: output::Format,
+        format: output::DocFormat,
     },
     /// Print a request, follow-up or appeal letter, or write a campaign's letters to files
     Letter(letter::LetterArgs),
@@ -120,10 +126,31 @@ pub enum Command {
     Export(export::ExportArgs),
     /// The whole product on the example data, in one command, on a fresh database
     Demo(demo::DemoArgs),
+    /// A consistent copy of the database and its files, safe while others write
+    #[command(after_help = "Example:\n  foiatrack backup backups/campaign-2026-12-02.db")]
+    Backup {
+        /// The new database file to write (its files folder goes beside it)
+        dest: PathBuf,
+    },
+    /// The web workspace: the same operations for a team, in a browser
+    Serve(serve::ServeArgs),
+    /// People who may sign in to the web workspace
+    #[command(subcommand)]
+    User(serve::UserCommand),
+    /// Check the database: integrity, derived figures against the events, stored files
+    #[command(after_help = "Example:\n  foiatrack doctor\n  foiatrack doctor --fix")]
+    Doctor {
+        /// Recompute derived figures that disagree and remove files nothing refers to
+        #[arg(long)]
+        fix: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
+/// Every date flag: strict `YYYY-MM-DD` within the dates foiatrack accepts (1900-2199).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date in the form YYYY-MM-DD"))
+    foiatrack::core::dates::parse_ymd(s)
 }
 
 /// What every command needs: where the database is and what day it is.
@@ -132,13 +159,27 @@ pub struct Context {
     /// The user named the database (--db or FOIATRACK_DB) rather than taking the default.
     pub db_given: bool,
     pub today: NaiveDate,
+    /// Who is acting: `--as NAME`, else the OS user.
+    pub actor: String,
+    /// `--today` as given (the server follows the clock when it is not).
+    pub today_fixed: Option<NaiveDate>,
 }
 
 impl Context {
-    /// Opens the database, which must exist already.
+    /// Opens the database, which must exist already, acting as the command's user.
     pub fn open(&self) -> foiatrack::Result<rusqlite::Connection> {
-        foiatrack::ops::database::open(&self.db_path)
+        let conn = foiatrack::ops::database::open(&self.db_path)?;
+        foiatrack::store::db::set_actor(&conn, &self.actor)?;
+        Ok(conn)
     }
+}
+
+/// The OS user running the command, for events logged from the terminal.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "cli".to_string())
 }
 
 pub fn main() -> ExitCode {
@@ -155,17 +196,41 @@ pub fn main() -> ExitCode {
         db_path: cli.db.clone().unwrap_or_else(|| PathBuf::from("foiatrack.db")),
         db_given: cli.db.is_some(),
         today: cli.today.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        actor: cli.actor.clone().unwrap_or_else(os_user),
+        today_fixed: cli.today,
     };
-    match dispatch(cli.command, &ctx) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli.command, &ctx))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("error: {}", output::printable(&message(&e)));
+            let internal = e.chain().any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_internal));
+            ExitCode::from(if internal { EXIT_INTERNAL } else { 1 })
+        }
+        // The panic hook has printed where; say what it means.
+        Err(_) => {
+            eprintln!("error: internal error (a bug in foiatrack; please report it): the command stopped unexpectedly");
+            ExitCode::from(EXIT_INTERNAL)
         }
     }
+}
+
+/// Exit code for a bug in foiatrack (user errors exit 1, usage errors 2).
+pub const EXIT_INTERNAL: u8 = 3;
+
+/// The error as one message: the context lines the CLI added, then foiatrack's own sentence,
+/// which already says its cause (so rusqlite's and io's own words are not repeated after it).
+fn message(e: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if cause.downcast_ref::<Error>().is_some() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -194,6 +259,10 @@ fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Report(cmd) => report::run(cmd, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
+        Command::Backup { dest } => database::backup(&dest, ctx),
+        Command::Serve(args) => serve::serve(args, ctx),
+        Command::User(cmd) => serve::user(cmd, ctx),
+        Command::Doctor { fix, format } => database::doctor(fix, format, ctx),
     }
 }
 

@@ -1,12 +1,11 @@
 use std::path::PathBuf;
 
-use askama::Template;
 use clap::{Subcommand, ValueEnum};
 
 use super::Context;
-use super::output::{table, write_csv};
-use foiatrack::core::money::{decimal, format_cents};
-use foiatrack::views::report::{self, ResponseReport, SpendingReport};
+use super::output::emit;
+use foiatrack::views::render::{self, Document};
+use foiatrack::views::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ReportFormat {
@@ -60,512 +59,49 @@ pub enum ReportCommand {
     },
 }
 
-/// A report as headline figures, charts, tables and notes: rendered as text, Markdown or HTML.
-pub struct Section {
-    pub id: String,
-    pub title: String,
-    pub headline: Vec<(String, String)>,
-    pub charts: Vec<Chart>,
-    pub tables: Vec<DocTable>,
-    pub notes: Vec<String>,
-}
-
-pub struct Chart {
-    pub title: String,
-    pub width: i64,
-    pub height: i64,
-    pub label_width: i64,
-    pub bars: Vec<Bar>,
-}
-
-pub struct Bar {
-    pub label: String,
-    pub value: String,
-    pub y: i64,
-    pub width: i64,
-    pub colour: String,
-}
-
-pub struct DocTable {
-    pub title: String,
-    pub columns: Vec<String>,
-    pub numeric: Vec<bool>,
-    pub rows: Vec<Vec<String>>,
-}
-
-fn doc_table(title: &str, columns: &[(&str, bool)], rows: Vec<Vec<String>>) -> DocTable {
-    DocTable {
-        title: title.into(),
-        columns: columns.iter().map(|(c, _)| c.to_string()).collect(),
-        numeric: columns.iter().map(|(_, n)| *n).collect(),
-        rows,
-    }
-}
-
-fn chart(title: &str, items: &[(String, i64, String)], colour: &str) -> Chart {
-    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
-    let label_width = 260;
-    let bars = items
-        .iter()
-        .enumerate()
-        .map(|(i, (label, v, shown))| Bar {
-            label: label.clone(),
-            value: shown.clone(),
-            y: 4 + i as i64 * 22,
-            width: ((*v).max(0) * 380 / max).max(1),
-            colour: colour.into(),
-        })
-        .collect::<Vec<_>>();
-    Chart { title: title.into(), width: label_width + 380 + 140, height: 8 + bars.len() as i64 * 22, label_width, bars }
-}
-
-fn pct(r: Option<f64>) -> String {
-    r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "-".into())
-}
-
-fn days(d: Option<f64>) -> String {
-    d.map(|d| if d.fract() == 0.0 { format!("{d:.0}") } else { format!("{d:.1}") }).unwrap_or_else(|| "-".into())
-}
-
-pub fn responses_section(r: &ResponseReport) -> Section {
-    let mut headline = vec![
-        (r.sent.to_string(), "requests sent".to_string()),
-        (format!("{} of {}", r.responded, r.sent), format!("agencies responded ({})", pct(r.response_rate))),
-        (
-            format!("{}–{}", pct(r.response_rate_low), pct(r.response_rate_high)),
-            "95% interval for the response rate".into(),
-        ),
-        (r.completed.to_string(), "completed".into()),
-        (r.open.to_string(), "still open".into()),
-        (format!("{} ({} very)", r.overdue, r.very_overdue), "overdue now".into()),
-        (format!("{} · {}", r.fees_requested, format_cents(r.fees_total_cents)), "fees requested".into()),
-        (days(r.median_days_to_first_response), "median business days to first response".into()),
-        (days(r.median_days_to_completion), "median business days to completion".into()),
-    ];
-    if r.drafts > 0 {
-        headline.push((r.drafts.to_string(), "drafts not sent yet".into()));
-    }
-    let status_items: Vec<(String, i64, String)> =
-        r.by_status.iter().map(|(s, n)| (s.replace('_', " "), *n, n.to_string())).collect();
-    let group_cols = [
-        ("", false),
-        ("sent", true),
-        ("responded", true),
-        ("rate", true),
-        ("completed", true),
-        ("partial", true),
-        ("rejected", true),
-        ("no records", true),
-        ("withdrawn", true),
-        ("open", true),
-        ("overdue", true),
-    ];
-    let group_rows = |groups: &[report::Group]| -> Vec<Vec<String>> {
-        groups
-            .iter()
-            .map(|g| {
-                vec![
-                    g.group.replace('_', " "),
-                    g.sent.to_string(),
-                    g.responded.to_string(),
-                    pct(g.response_rate),
-                    g.completed.to_string(),
-                    g.partial.to_string(),
-                    g.rejected.to_string(),
-                    g.no_records.to_string(),
-                    g.withdrawn.to_string(),
-                    g.open.to_string(),
-                    g.overdue.to_string(),
-                ]
-            })
-            .collect()
-    };
-    let mut kind_cols = group_cols;
-    kind_cols[0] = ("kind", false);
-    let mut state_cols = group_cols;
-    state_cols[0] = ("state", false);
-    Section {
-        id: "responses".into(),
-        title: "Responses".into(),
-        headline,
-        charts: vec![chart("Requests by status", &status_items, "#4a6fa5")],
-        tables: vec![
-            doc_table(
-                "Time to respond (business days, excluding days the clock was stopped waiting on us)",
-                &[("measure", false), ("median", true), ("90th percentile", true), ("requests measured", true)],
-                vec![
-                    vec![
-                        "first response".into(),
-                        days(r.median_days_to_first_response),
-                        r.p90_days_to_first_response.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                        r.first_responses_measured.to_string(),
-                    ],
-                    vec![
-                        "completion".into(),
-                        days(r.median_days_to_completion),
-                        r.p90_days_to_completion.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                        r.completions_measured.to_string(),
-                    ],
-                ],
-            ),
-            doc_table("By kind of agency", &kind_cols, group_rows(&r.by_kind)),
-            doc_table("By state", &state_cols, group_rows(&r.by_state)),
-            doc_table(
-                "Agencies that have not responded",
-                &[
-                    ("tracking code", false),
-                    ("agency", false),
-                    ("state", false),
-                    ("sent", false),
-                    ("business days outstanding", true),
-                    ("follow-ups", true),
-                    ("status", false),
-                ],
-                r.non_responders
-                    .iter()
-                    .map(|n| {
-                        vec![
-                            n.tracking_code.clone(),
-                            n.agency_name.clone(),
-                            n.state.clone(),
-                            n.sent_on.to_string(),
-                            n.business_days_outstanding.to_string(),
-                            n.followups.to_string(),
-                            format!("{}{}", n.status, if n.overdue { " (overdue)" } else { "" }),
-                        ]
-                    })
-                    .collect(),
-            ),
-        ],
-        notes: vec![
-            format!(
-                "A response is any reply or recorded agency action. {} of {} sent requests had one; the 95% Wilson interval shows how far the rate could move with this few requests.",
-                r.responded, r.sent
-            ),
-            format!("Very overdue: {} or more business days past the due date.", r.very_overdue_days),
-        ],
-    }
-}
-
-pub fn spending_section(s: &SpendingReport) -> Section {
-    let items: Vec<(String, i64, String)> =
-        s.rows.iter().take(15).map(|r| (r.agency_name.clone(), r.total_cents, format_cents(r.total_cents))).collect();
-    let title = match s.year {
-        Some(y) => format!("Spending, {y}"),
-        None => "Spending".into(),
-    };
-    Section {
-        id: "spending".into(),
-        title,
-        headline: vec![
-            (s.agencies_reporting.to_string(), "agencies reporting figures".into()),
-            (format_cents(s.sum_cents), "sum of their figures".into()),
-            (s.median_cents.map(format_cents).unwrap_or_else(|| "-".into()), "median agency".into()),
-            (s.responded_without_figures.len().to_string(), "responded without usable figures".into()),
-        ],
-        charts: if items.is_empty() { vec![] } else { vec![chart("Largest spenders", &items, "#b5651d")] },
-        tables: vec![
-            doc_table(
-                "Agencies ranked by spending",
-                &[
-                    ("rank", true),
-                    ("agency", false),
-                    ("state", false),
-                    ("kind", false),
-                    ("population", true),
-                    ("total", true),
-                    ("per capita", true),
-                    ("share", true),
-                    ("transactions", true),
-                    ("source", false),
-                ],
-                s.rows
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.rank.to_string(),
-                            r.agency_name.clone(),
-                            r.state.clone(),
-                            r.kind.replace('_', " "),
-                            r.population.map(|p| p.to_string()).unwrap_or_default(),
-                            format_cents(r.total_cents),
-                            r.per_capita_cents.map(format_cents).unwrap_or_default(),
-                            format!("{:.1}%", r.share_percent),
-                            r.transactions.to_string(),
-                            if r.differs {
-                                format!(
-                                    "both DIFFER: transactions {}, reported {}",
-                                    r.transactions_cents.map(format_cents).unwrap_or_default(),
-                                    r.reported_total_cents.map(format_cents).unwrap_or_default()
-                                )
-                            } else {
-                                r.source.clone()
-                            },
-                        ]
-                    })
-                    .collect(),
-            ),
-            doc_table(
-                "Responded without usable figures",
-                &[("tracking code", false), ("agency", false), ("state", false), ("status", false)],
-                s.responded_without_figures
-                    .iter()
-                    .map(|w| vec![w.tracking_code.clone(), w.agency_name.clone(), w.state.clone(), w.status.to_string()])
-                    .collect(),
-            ),
-        ],
-        notes: vec![
-            "An agency's figure is the sum of its transactions that match the campaign's vendor pattern, or the total it reported when it sent no transactions.".into(),
-        ],
-    }
-}
-
-#[derive(Template)]
-#[template(path = "report.html")]
-pub struct HtmlReport<'a> {
-    pub title: String,
-    pub campaign: Option<String>,
-    pub records: Option<String>,
-    pub generated_on: String,
-    pub sections: &'a [Section],
-}
-
-pub fn render_text(sections: &[Section]) -> String {
-    let mut out = String::new();
-    for s in sections {
-        out += &format!("== {} ==\n", s.title);
-        let w = s.headline.iter().map(|(v, _)| v.chars().count()).max().unwrap_or(0);
-        for (v, l) in &s.headline {
-            out += &format!("  {v:>w$}  {l}\n");
-        }
-        for t in &s.tables {
-            out += &format!("\n{}:\n", t.title);
-            if t.rows.is_empty() {
-                out += "  none\n";
-            } else {
-                let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
-                out += &table(&cols, t.rows.clone());
-                out += "\n";
-            }
-        }
-        for n in &s.notes {
-            out += &format!("\n{n}\n");
-        }
-        out += "\n";
-    }
-    out
-}
-
-pub fn render_markdown(title: &str, sections: &[Section]) -> String {
-    let mut out = format!("# {title}\n\n");
-    for s in sections {
-        out += &format!("## {}\n\n", s.title);
-        for (v, l) in &s.headline {
-            out += &format!("- **{}** {}\n", v.replace('|', "\\|"), l);
-        }
-        for t in &s.tables {
-            out += &format!("\n### {}\n\n", t.title);
-            if t.rows.is_empty() {
-                out += "None.\n";
-                continue;
-            }
-            let esc = |c: &str| c.replace('|', "\\|").replace('\n', " ");
-            out += &format!("| {} |\n", t.columns.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
-            out += &format!(
-                "|{}|\n",
-                t.numeric.iter().map(|n| if *n { "---:" } else { "---" }).collect::<Vec<_>>().join("|")
-            );
-            for r in &t.rows {
-                out += &format!("| {} |\n", r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
-            }
-        }
-        for n in &s.notes {
-            out += &format!("\n{n}\n");
-        }
-        out += "\n";
-    }
-    out
-}
-
-pub fn render_html(
-    title: &str,
-    campaign: Option<String>,
-    records: Option<String>,
-    generated_on: chrono::NaiveDate,
-    sections: &[Section],
-) -> anyhow::Result<String> {
-    Ok(HtmlReport { title: title.into(), campaign, records, generated_on: generated_on.to_string(), sections }
-        .render()?)
-}
-
-fn responses_csv(r: &ResponseReport) -> anyhow::Result<String> {
-    let mut buf = Vec::new();
-    let cols = [
-        "scope",
-        "group",
-        "sent",
-        "responded",
-        "response_rate",
-        "completed",
-        "partial",
-        "rejected",
-        "no_records",
-        "withdrawn",
-        "open",
-        "overdue",
-    ];
-    let row = |scope: &str, g: &report::Group| {
-        vec![
-            scope.to_string(),
-            g.group.clone(),
-            g.sent.to_string(),
-            g.responded.to_string(),
-            g.response_rate.map(|x| format!("{x:.4}")).unwrap_or_default(),
-            g.completed.to_string(),
-            g.partial.to_string(),
-            g.rejected.to_string(),
-            g.no_records.to_string(),
-            g.withdrawn.to_string(),
-            g.open.to_string(),
-            g.overdue.to_string(),
-        ]
-    };
-    let all = report::Group {
-        group: "all".into(),
-        sent: r.sent,
-        responded: r.responded,
-        response_rate: r.response_rate,
-        completed: r.completed,
-        partial: r.partial,
-        rejected: r.rejected,
-        no_records: r.no_records,
-        withdrawn: r.withdrawn,
-        open: r.open,
-        overdue: r.overdue,
-    };
-    let mut rows = vec![row("all", &all)];
-    rows.extend(r.by_kind.iter().map(|g| row("kind", g)));
-    rows.extend(r.by_state.iter().map(|g| row("state", g)));
-    write_csv(&mut buf, &cols, rows)?;
-    Ok(String::from_utf8(buf)?)
-}
-
-fn spending_csv(s: &SpendingReport) -> anyhow::Result<String> {
-    let mut buf = Vec::new();
-    let cols = [
-        "rank",
-        "tracking_code",
-        "agency_key",
-        "agency_name",
-        "state",
-        "kind",
-        "population",
-        "total",
-        "per_capita",
-        "share_percent",
-        "transactions",
-        "transactions_total",
-        "reported_total",
-        "source",
-        "differs",
-    ];
-    write_csv(
-        &mut buf,
-        &cols,
-        s.rows.iter().map(|r| {
-            vec![
-                r.rank.to_string(),
-                r.tracking_code.clone(),
-                r.agency_key.clone(),
-                r.agency_name.clone(),
-                r.state.clone(),
-                r.kind.clone(),
-                r.population.map(|p| p.to_string()).unwrap_or_default(),
-                decimal(r.total_cents),
-                r.per_capita_cents.map(decimal).unwrap_or_default(),
-                format!("{:.2}", r.share_percent),
-                r.transactions.to_string(),
-                r.transactions_cents.map(decimal).unwrap_or_default(),
-                r.reported_total_cents.map(decimal).unwrap_or_default(),
-                r.source.clone(),
-                r.differs.to_string(),
-            ]
-        }),
-    )?;
-    Ok(String::from_utf8(buf)?)
-}
-
-/// Writes to `--out` or prints.
-pub fn emit(out: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
-    match out {
-        Some(p) => {
-            std::fs::write(p, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
-            eprintln!("Wrote {}", p.display());
-        }
-        None => print!("{text}"),
-    }
-    Ok(())
-}
-
-fn title_of(campaign_title: Option<&String>, what: &str) -> String {
-    match campaign_title {
-        Some(t) => format!("{t}: {what}"),
-        None => format!("All campaigns: {what}"),
+/// The document a format names, or `None` for JSON and CSV, which are not documents.
+fn document(format: ReportFormat) -> Option<Document> {
+    match format {
+        ReportFormat::Table => Some(Document::Text),
+        ReportFormat::Md => Some(Document::Markdown),
+        ReportFormat::Html => Some(Document::Html),
+        ReportFormat::Json | ReportFormat::Csv => None,
     }
 }
 
 pub fn run(cmd: ReportCommand, ctx: &Context) -> anyhow::Result<()> {
-    let conn = ctx.open()?;
     match cmd {
-        ReportCommand::Responses { campaign, format, out } => {
-            let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
-            let title = title_of(r.title.as_ref(), "responses");
-            let text = match format {
-                ReportFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
-                ReportFormat::Csv => responses_csv(&r)?,
-                ReportFormat::Table => render_text(&[responses_section(&r)]),
-                ReportFormat::Md => render_markdown(&title, &[responses_section(&r)]),
-                ReportFormat::Html => render_html(
-                    &title,
-                    r.campaign.clone(),
-                    r.records.clone(),
-                    r.generated_on,
-                    &[responses_section(&r)],
-                )?,
-            };
-            emit(out.as_ref(), &text)
-        }
-        ReportCommand::Spending { campaign, year, format, out } => {
-            let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
-            let title = title_of(s.title.as_ref(), "spending");
-            let text = match format {
-                ReportFormat::Json => serde_json::to_string_pretty(&s)? + "\n",
-                ReportFormat::Csv => spending_csv(&s)?,
-                ReportFormat::Table => render_text(&[spending_section(&s)]),
-                ReportFormat::Md => render_markdown(&title, &[spending_section(&s)]),
-                ReportFormat::Html => {
-                    render_html(&title, s.campaign.clone(), s.records.clone(), s.generated_on, &[spending_section(&s)])?
-                }
-            };
-            emit(out.as_ref(), &text)
-        }
+        ReportCommand::Responses { campaign, format, out } => emit(out.as_deref(), || {
+            let r = report::responses(&ctx.open()?, campaign.as_deref(), ctx.today)?;
+            Ok(match (format, document(format)) {
+                (_, Some(doc)) => render::responses_document(&r, doc)?,
+                (ReportFormat::Csv, _) => render::responses_csv(&r),
+                _ => serde_json::to_string_pretty(&r)? + "\n",
+            })
+        }),
+        ReportCommand::Spending { campaign, year, format, out } => emit(out.as_deref(), || {
+            let s = report::spending(&ctx.open()?, campaign.as_deref(), year, ctx.today)?;
+            Ok(match (format, document(format)) {
+                (_, Some(doc)) => render::spending_document(&s, doc)?,
+                (ReportFormat::Csv, _) => render::spending_csv(&s),
+                _ => serde_json::to_string_pretty(&s)? + "\n",
+            })
+        }),
         ReportCommand::All { campaign, year, format, out } => {
-            let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
-            let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
-            let sections = [responses_section(&r), spending_section(&s)];
-            let title = title_of(r.title.as_ref(), "findings");
-            let text = match format {
-                ReportFormat::Html => render_html(&title, r.campaign.clone(), r.records.clone(), ctx.today, &sections)?,
-                ReportFormat::Md => render_markdown(&title, &sections),
-                ReportFormat::Table => render_text(&sections),
-                ReportFormat::Json => {
-                    serde_json::to_string_pretty(&serde_json::json!({"responses": r, "spending": s}))? + "\n"
-                }
-                ReportFormat::Csv => anyhow::bail!(
+            if format == ReportFormat::Csv {
+                anyhow::bail!(
                     "`report all` is HTML, Markdown, a table or JSON; for CSV use `report responses` or `report spending`"
-                ),
-            };
-            emit(out.as_ref(), &text)
+                );
+            }
+            emit(out.as_deref(), || {
+                let conn = ctx.open()?;
+                let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
+                let s = report::spending(&conn, campaign.as_deref(), year, ctx.today)?;
+                Ok(match document(format) {
+                    Some(doc) => render::findings_document(&r, &s, doc)?,
+                    None => serde_json::to_string_pretty(&serde_json::json!({"responses": r, "spending": s}))? + "\n",
+                })
+            })
         }
     }
 }

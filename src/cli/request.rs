@@ -1,9 +1,9 @@
 use clap::Subcommand;
 
 use super::Context;
-use super::output::{Format, opt, print_json, print_list};
-use foiatrack::views::request::{self, Filter};
+use super::output::{DocFormat, Format, opt, print_json, print_list, printable_line, write_atomic};
 use foiatrack::core::status::Status;
+use foiatrack::views::request::{self, Filter};
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
@@ -47,7 +47,7 @@ pub enum RequestCommand {
     Show {
         code: String,
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: DocFormat,
     },
 }
 
@@ -108,16 +108,27 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
         RequestCommand::File { code, number, out } => {
             let store = foiatrack::store::files::FileStore::beside(&ctx.db_path);
             let (a, path) = foiatrack::store::mail::attachment_path(&conn, &store, &code, number)?;
-            std::fs::copy(&path, &out).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            println!("Wrote {} ({} bytes, sent as \"{}\") to {}", a.sha256, a.size, a.file_name, out.display());
+            write_atomic(&out, |w| {
+                let mut stored = std::fs::File::open(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the stored file {}: {e}", path.display()))?;
+                std::io::copy(&mut stored, w)?;
+                Ok(())
+            })?;
+            println!(
+                "Wrote {} ({} bytes, sent as \"{}\") to {}",
+                a.sha256,
+                a.size,
+                printable_line(&a.file_name),
+                out.display()
+            );
         }
         RequestCommand::Show { code, format } => {
             let d = request::detail(&conn, &code, ctx.today)?;
-            if format == Format::Json {
+            if format == DocFormat::Json {
                 return print_json(&d);
             }
-            println!("{} — {} ({})", d.tracking_code, d.agency_name, d.state);
-            println!("Campaign:   {}", d.campaign);
+            println!("{} — {} ({})", d.tracking_code, printable_line(&d.agency_name), d.state);
+            println!("Campaign:   {}", printable_line(&d.campaign));
             println!("Status:     {}", d.status);
             println!("Period:     {}", d.period);
             if let Some(s) = d.sent_on {
@@ -134,7 +145,9 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
             if let Some(stop) = &d.clock_stopped {
                 println!(
                     "Clock:      stopped since {} ({}), {} business days remain",
-                    stop.since, stop.reason, stop.remaining
+                    stop.since,
+                    printable_line(&stop.reason),
+                    stop.remaining
                 );
             }
             if let Some(f) = d.followup_on {
@@ -144,7 +157,7 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 println!("Estimate:   {e}");
             }
             if let Some(r) = &d.agency_reference {
-                println!("Agency ref: {r}");
+                println!("Agency ref: {}", printable_line(r));
             }
             if let Some(f) = d.fee_cents {
                 println!("Fees asked: {}", foiatrack::core::money::format_cents(f));
@@ -189,10 +202,16 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 for c in &d.correspondence {
                     let arrow = if c.direction == "inbound" { "<-" } else { "->" };
                     let who = if c.direction == "inbound" { opt(&c.from) } else { opt(&c.to) };
-                    println!("  {} {arrow} {who}  {}  [{}]", c.date, c.subject, c.state);
+                    println!(
+                        "  {} {arrow} {}  {}  [{}]",
+                        c.date,
+                        printable_line(&who),
+                        printable_line(&c.subject),
+                        c.state
+                    );
                     if c.direction == "inbound" {
                         for line in c.body.lines().filter(|l| !l.trim().is_empty()).take(6) {
-                            println!("      | {}", line.trim_end());
+                            println!("      | {}", printable_line(line.trim_end()));
                         }
                     }
                 }

@@ -7,19 +7,20 @@ use clap::Args;
 use super::Context;
 use super::output::{Format, opt, print_list};
 use foiatrack::core::letter::{LetterKind, file_name};
+use foiatrack::ops::send::{self, FileMailer, Mailer, Outcome, SmtpMailer, visible};
 use foiatrack::views::letter;
-use foiatrack::ops::send::{self, FileMailer, Mailer, Outcome, SmtpMailer};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Mail settings come from the environment:
   FOIATRACK_SMTP_URL       lettre's URL form: smtps://user@smtp.example.org or smtp://user@host:587?tls=required
-  FOIATRACK_SMTP_PASSWORD  never stored, never printed
+  FOIATRACK_SMTP_PASSWORD  never stored, never printed; sent only over TLS (smtps://,
+                           ?tls=required), to this machine, or with ?allow_plaintext=true
   FOIATRACK_FROM           the From address (default: requester.email)
   FOIATRACK_REPLY_TO       optional pattern with {code}, e.g. records+{code}@org.example
 
 Each message is marked 'sending' before the server is contacted and 'sent' once it accepts it,
 so nothing is ever sent twice. A message left 'sending' by a crash is reported, never re-sent:
-settle it with --resolve CODE --was-sent or --not-sent.
+settle it with --resolve CODE --was-sent or --not-sent. Emails are dated noon UTC of --today.
 
 Examples:
   foiatrack send --campaign amazon-2016 --dry-run outbox/     # write the .eml files, change nothing
@@ -99,25 +100,28 @@ pub fn send_batch(
         {
             std::thread::sleep(p);
         }
-        let outcome = match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
-            Ok(o) => o,
-            Err(e) => Outcome {
-                tracking_code: code.clone(),
-                to: String::new(),
-                message_id: String::new(),
-                letter: kind,
-                error: Some(e.to_string()),
-            },
-        };
+        let outcome =
+            match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
+                Ok(o) => o,
+                Err(e) => Outcome {
+                    tracking_code: code.clone(),
+                    to: String::new(),
+                    message_id: String::new(),
+                    letter: kind,
+                    error: Some(without_code(code, &e.to_string()).to_string()),
+                },
+            };
         match &outcome.error {
             None => {
                 sent += 1;
+                let to = visible(&outcome.to);
                 match &bar {
-                    Some(b) => b.set_message(format!("{} {}", outcome.tracking_code, outcome.to)),
-                    None => println!("sent {} {} to {}", outcome.letter, outcome.tracking_code, outcome.to),
+                    Some(b) => b.set_message(format!("{} {to}", outcome.tracking_code)),
+                    None => println!("sent {} {} to {to}", outcome.letter, outcome.tracking_code),
                 }
             }
             Some(err) => {
+                let err = visible(err);
                 match &bar {
                     Some(b) => b.println(format!("FAILED {}: {err}", outcome.tracking_code)),
                     None => println!("FAILED {} {}: {err}", outcome.letter, outcome.tracking_code),
@@ -154,8 +158,8 @@ pub fn write_paper(
         let path = dir.join(file_name(&l, "txt"));
         std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         let agency = foiatrack::store::agency::get(conn, &l.agency_key)?;
-        let how = agency.portal_url.map(|u| format!("portal {u}")).unwrap_or_else(|| "by mail".into());
-        println!("  {code}  {}  ({how})  {}", agency.name, path.display());
+        let how = agency.portal_url.map(|u| format!("portal {}", visible(&u))).unwrap_or_else(|| "by mail".into());
+        println!("  {code}  {}  ({how})  {}", visible(&agency.name), visible(&path.display().to_string()));
     }
     Ok(())
 }
@@ -185,14 +189,24 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
     if let Some(dir) = &a.dry_run {
         // Exactly what would be sent, written out; the database is not touched.
         let mut files = FileMailer::new(dir.clone())?;
+        let mut written = 0;
+        let mut bad = Vec::new();
         for code in &by_email {
-            let l = letter::letter(&conn, code, LetterKind::Request, ctx.today)?;
-            let msg = send::message(&l, &sender, &format!("<dry-run.{}@{}>", code, sender.from.email.domain()))?;
-            files.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+            match dry_run_message(&conn, code, LetterKind::Request, &sender, ctx.today) {
+                Ok(msg) => {
+                    files.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+                    written += 1;
+                }
+                Err(e) => bad.push((code.clone(), e.to_string())),
+            }
         }
-        println!("Dry run: wrote {} message(s) to {}; nothing was sent or recorded", by_email.len(), dir.display());
+        println!("Dry run: wrote {written} message(s) to {}; nothing was sent or recorded", dir.display());
         write_paper(&conn, &plan.by_hand, LetterKind::Request, &letters_dir, ctx.today)?;
         report_unsettled(&plan.unsettled);
+        report_not_written(&bad);
+        if !bad.is_empty() {
+            anyhow::bail!("{} letter(s) would not go out; correct the addresses listed above", bad.len());
+        }
         return Ok(());
     }
 
@@ -215,13 +229,42 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
         println!();
         println!("Failed ({}); they stay drafts and the next `send` tries them again:", failed.len());
         for f in &failed {
-            println!("  {}  {}", f.tracking_code, f.error.clone().unwrap_or_default());
+            println!("  {}  {}", f.tracking_code, visible(f.error.as_deref().unwrap_or_default()));
         }
     }
     if !failed.is_empty() || !plan.unsettled.is_empty() {
         anyhow::bail!("{} failed, {} unsettled", failed.len(), plan.unsettled.len());
     }
     Ok(())
+}
+
+/// The email of a letter as `--dry-run` writes it: dated --today, with a recognisable Message-ID.
+pub fn dry_run_message(
+    conn: &rusqlite::Connection,
+    code: &str,
+    kind: LetterKind,
+    sender: &send::Sender,
+    today: chrono::NaiveDate,
+) -> foiatrack::Result<lettre::Message> {
+    let l = letter::letter(conn, code, kind, today)?;
+    send::message_on(&l, sender, &format!("<dry-run.{}@{}>", code, sender.from.email.domain()), today)
+}
+
+/// An error about one request, without the tracking code it starts with (printed beside it).
+fn without_code<'a>(code: &str, error: &'a str) -> &'a str {
+    error.strip_prefix(code).and_then(|e| e.strip_prefix(": ")).unwrap_or(error)
+}
+
+/// Letters a dry run could not write, each with its request and why (a bad address).
+pub fn report_not_written(bad: &[(String, String)]) {
+    if bad.is_empty() {
+        return;
+    }
+    println!();
+    println!("Not written ({}); these would not go out:", bad.len());
+    for (code, why) in bad {
+        println!("  {code}  {}", visible(without_code(code, why)));
+    }
 }
 
 fn report_unsettled(unsettled: &[foiatrack::store::outbox::Pending]) {
@@ -238,9 +281,9 @@ fn report_unsettled(unsettled: &[foiatrack::store::outbox::Pending]) {
             "  {}  {} letter to {} on {} ({})",
             p.tracking_code,
             p.letter,
-            opt(&p.to),
+            visible(&opt(&p.to)),
             p.created_on,
-            opt(&p.message_id)
+            visible(&opt(&p.message_id))
         );
     }
 }
@@ -249,6 +292,8 @@ fn report_unsettled(unsettled: &[foiatrack::store::outbox::Pending]) {
 pub fn outbox(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     let rows = foiatrack::store::outbox::outbox(&conn, campaign.as_deref())?;
+    // Tables go to a terminal: what came from agencies and servers is shown with visible escapes.
+    let cell = |s: &str| if format == Format::Table { visible(s).into_owned() } else { s.to_string() };
     print_list(
         format,
         &rows,
@@ -256,13 +301,13 @@ pub fn outbox(campaign: Option<String>, format: Format, ctx: &Context) -> anyhow
         |r| {
             vec![
                 r.tracking_code.clone(),
-                r.agency_name.clone(),
+                cell(&r.agency_name),
                 r.letter.clone(),
                 r.state.clone(),
                 r.channel.clone(),
-                opt(&r.to),
+                cell(&opt(&r.to)),
                 opt(&r.sent_on),
-                opt(&r.error),
+                cell(&opt(&r.error)),
             ]
         },
     )

@@ -1,20 +1,25 @@
-//! Holiday calendars: the federal holidays computed by rule for any year, and each
-//! jurisdiction's own additions and removals. The deadline engine counts business days on these.
+//! Holiday calendars: the federal holidays computed by rule for any year, each state's own
+//! office-closure days (`data/state_holidays.csv`, evaluated by `core::holiday_rules`), and the
+//! user's additions and removals on top. The deadline engine counts business days on these.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::core::holiday_rules::{DayOrigin, StateRules};
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
-
+/// Where a holiday comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
-    /// Computed by the federal rule (5 U.S.C. § 6103).
+    /// A federal holiday (5 U.S.C. § 6103) that this jurisdiction's offices observe.
     Federal,
+    /// A day this state's own law closes its offices (`data/state_holidays.csv`, with sources).
+    StateRule,
     /// Added for this jurisdiction by the user.
-    State,
+    User,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +27,41 @@ pub struct Holiday {
     pub date: NaiveDate,
     pub name: String,
     pub origin: Origin,
+}
+
+/// The researched state calendars, parsed once. The data ships inside the binary and a unit test
+/// parses it, so a failure here is a build defect; the federal calendar is the fallback.
+fn state_rules() -> Option<&'static StateRules> {
+    static RULES: OnceLock<Option<StateRules>> = OnceLock::new();
+    RULES.get_or_init(|| StateRules::parse(include_str!("../../data/state_holidays.csv")).ok()).as_ref()
+}
+
+/// The days a jurisdiction's offices close in `year` before any user change: its state rules
+/// (which include the federal days it observes, moved by its own weekend rule), or the federal
+/// calendar for federal agencies and any jurisdiction without researched rules.
+pub fn built_in(state: &str, year: i32) -> Vec<(NaiveDate, String, Origin)> {
+    if let Some(rules) = state_rules()
+        && state != "US"
+        && rules.states().iter().any(|s| s == state)
+    {
+        return rules
+            .closures(state, year)
+            .into_iter()
+            .map(|d| {
+                let origin = if d.origin == DayOrigin::Federal { Origin::Federal } else { Origin::StateRule };
+                (d.date, d.name, origin)
+            })
+            .collect();
+    }
+    federal(year).into_iter().map(|(d, n)| (d, n.to_string(), Origin::Federal)).collect()
+}
+
+/// Sources for a jurisdiction's built-in calendar.
+pub fn sources(state: &str) -> Vec<String> {
+    match state_rules() {
+        Some(r) if state != "US" => r.source_for(state),
+        _ => vec!["https://www.opm.gov/policy-data-oversight/pay-leave/federal-holidays/".into()],
+    }
 }
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -54,6 +94,11 @@ pub fn observed(d: NaiveDate) -> NaiveDate {
 /// The federal holidays as observed in `year`, in date order. Includes 31 December when the
 /// next New Year's Day falls on a Saturday.
 pub fn federal(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    // Outside these years there is no 31 December of the next year's observance to compute and
+    // chrono's range ends; foiatrack's own dates stay within 1900-2199 (`core::dates`).
+    if !(1..=9998).contains(&year) {
+        return Vec::new();
+    }
     let mut days = Vec::with_capacity(12);
     let new_year = observed(ymd(year, 1, 1));
     if new_year.year() == year {
@@ -92,23 +137,29 @@ fn day_index(d: NaiveDate) -> Option<usize> {
     if (FIRST_YEAR..=LAST_YEAR).contains(&d.year()) { Some((d - epoch()).num_days() as usize) } else { None }
 }
 
-fn federal_bits() -> &'static [u64] {
-    static BITS: OnceLock<Vec<u64>> = OnceLock::new();
-    BITS.get_or_init(|| {
-        let days = (ymd(LAST_YEAR + 1, 1, 1) - epoch()).num_days() as usize;
-        let mut bits = vec![0u64; days.div_ceil(64)];
-        for y in FIRST_YEAR..=LAST_YEAR {
-            for (d, _) in federal(y) {
-                if let Some(i) = day_index(d) {
-                    bits[i / 64] |= 1 << (i % 64);
-                }
+/// One bit a day, 1900-2199, for a jurisdiction's built-in calendar; computed once a process.
+fn built_in_bits(state: &str) -> Arc<Vec<u64>> {
+    static BITS: OnceLock<Mutex<HashMap<String, Arc<Vec<u64>>>>> = OnceLock::new();
+    let cache = BITS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(b) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(state) {
+        return b.clone();
+    }
+    let days = (ymd(LAST_YEAR + 1, 1, 1) - epoch()).num_days() as usize;
+    let mut bits = vec![0u64; days.div_ceil(64)];
+    for y in FIRST_YEAR..=LAST_YEAR {
+        for (d, _, _) in built_in(state, y) {
+            if let Some(i) = day_index(d) {
+                bits[i / 64] |= 1 << (i % 64);
             }
         }
-        bits
-    })
+    }
+    let bits = Arc::new(bits);
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(state.to_string(), bits.clone());
+    bits
 }
 
-/// The holidays one jurisdiction observes: federal ones, plus its additions, minus its removals.
+/// The holidays one jurisdiction observes: its built-in days, plus the user's additions, minus
+/// the user's removals.
 /// Lookups are a bit test, so counting business days stays cheap.
 #[derive(Debug, Clone)]
 pub struct Calendar {
@@ -124,8 +175,13 @@ impl Calendar {
         Self::with_changes("US", BTreeMap::new(), BTreeSet::new())
     }
 
+    /// A jurisdiction's built-in calendar with no user changes.
+    pub fn built_in(state: &str) -> Self {
+        Self::with_changes(state, BTreeMap::new(), BTreeSet::new())
+    }
+
     pub fn with_changes(state: &str, added: BTreeMap<NaiveDate, String>, removed: BTreeSet<NaiveDate>) -> Self {
-        let mut bits = federal_bits().to_vec();
+        let mut bits = built_in_bits(state).to_vec();
         for d in &removed {
             if let Some(i) = day_index(*d) {
                 bits[i / 64] &= !(1 << (i % 64));
@@ -212,20 +268,25 @@ impl Calendar {
         if self.removed.contains(&d) {
             return None;
         }
-        federal(d.year()).into_iter().find(|(fd, _)| *fd == d).map(|(_, n)| n.to_string())
+        built_in(&self.state, d.year()).into_iter().find(|(bd, _, _)| *bd == d).map(|(_, n, _)| n)
+    }
+
+    /// Whether `d` is one of the jurisdiction's built-in days (before user changes).
+    pub fn is_built_in(&self, d: NaiveDate) -> bool {
+        built_in(&self.state, d.year()).iter().any(|(bd, _, _)| *bd == d)
     }
 
     /// Every holiday observed in `year`, in date order.
     pub fn holidays(&self, year: i32) -> Vec<Holiday> {
-        let mut out: Vec<Holiday> = federal(year)
+        let mut out: Vec<Holiday> = built_in(&self.state, year)
             .into_iter()
-            .filter(|(d, _)| !self.removed.contains(d) && !self.added.contains_key(d))
-            .map(|(date, name)| Holiday { date, name: name.to_string(), origin: Origin::Federal })
+            .filter(|(d, _, _)| !self.removed.contains(d) && !self.added.contains_key(d))
+            .map(|(date, name, origin)| Holiday { date, name, origin })
             .collect();
         out.extend(self.added.range(ymd(year, 1, 1)..=ymd(year, 12, 31)).map(|(d, n)| Holiday {
             date: *d,
             name: n.clone(),
-            origin: Origin::State,
+            origin: Origin::User,
         }));
         out.sort_by_key(|h| h.date);
         out
@@ -283,7 +344,7 @@ mod tests {
         assert!(!cal.is_business_day(ymd(2026, 11, 28)), "Saturday");
         assert!(cal.is_business_day(ymd(2026, 10, 12)));
         let names: Vec<_> = cal.holidays(2026).into_iter().map(|h| (h.date.to_string(), h.origin)).collect();
-        assert!(names.contains(&("2026-11-27".into(), Origin::State)));
+        assert!(names.contains(&("2026-11-27".into(), Origin::User)));
         assert!(!names.iter().any(|(d, _)| d == "2026-10-12"));
     }
 
@@ -303,4 +364,3 @@ mod tests {
         assert!(!cal.is_holiday(ymd(2300, 12, 26)));
     }
 }
-

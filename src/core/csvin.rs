@@ -3,6 +3,9 @@
 
 use std::io::Read;
 
+use crate::error::RowProblem;
+use crate::{Error, Result};
+
 /// Turns CRLF into LF while streaming, so the CSV reader's line numbers match the file's lines
 /// (it counts a CRLF record end as ending before the LF).
 pub struct CrlfToLf<R> {
@@ -78,3 +81,109 @@ pub fn crlf_to_lf(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The line (1-based) where a quoted field starts that is never closed, if any. The CSV reader
+/// would otherwise swallow the rest of the file into that one field and report a confusing
+/// problem about a later column.
+pub fn unclosed_quote_line(data: &[u8]) -> Option<u64> {
+    let mut line = 1u64;
+    let mut in_quotes = false;
+    let mut opened_on = 0u64;
+    let mut at_field_start = true;
+    let mut i = 0;
+    while i < data.len() {
+        let b = data[i];
+        if in_quotes {
+            if b == b'"' {
+                if data.get(i + 1) == Some(&b'"') {
+                    i += 1; // an escaped quote
+                } else {
+                    in_quotes = false;
+                }
+            } else if b == b'\n' {
+                line += 1;
+            }
+        } else {
+            match b {
+                b'"' if at_field_start => {
+                    in_quotes = true;
+                    opened_on = line;
+                }
+                b'\n' => line += 1,
+                _ => {}
+            }
+            at_field_start = matches!(b, b',' | b'\n' | b';' | b'\t');
+        }
+        i += 1;
+    }
+    in_quotes.then_some(opened_on)
+}
+
+/// A small CSV table (an agency or holiday list) read whole: normalised header names and each
+/// record with its line, or the problem that made a record unreadable. Blank rows are skipped.
+pub struct Table {
+    /// Header names trimmed, lower-cased, BOM removed, spaces as `_`.
+    pub headers: Vec<String>,
+    pub records: Vec<std::result::Result<(u64, csv::StringRecord), RowProblem>>,
+}
+
+/// Reads a small CSV file held in memory, the one record loop every list import shares.
+pub fn read_table(file: &str, data: &[u8]) -> Result<Table> {
+    if let Some(line) = unclosed_quote_line(data) {
+        return Err(Error::Import {
+            file: file.into(),
+            problems: vec![RowProblem {
+                file: file.into(),
+                line,
+                column: None,
+                value: None,
+                message: "a quoted field starts here and is never closed (a missing '\"')".into(),
+            }],
+        });
+    }
+    let data = crlf_to_lf(data);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data.as_slice());
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::invalid(format!("{file}: cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').trim().to_ascii_lowercase().replace(' ', "_"))
+        .collect();
+    let records = rdr
+        .records()
+        .filter_map(|rec| match rec {
+            Ok(r) if r.iter().all(|f| f.trim().is_empty()) => None,
+            // The line from the byte offset: the reader's own count skips blank lines.
+            Ok(r) => {
+                let mut at = r.position().map_or(0, |p| p.byte() as usize).min(data.len());
+                // The reported start can sit on blank lines before the record.
+                while at < data.len() && data[at] == b'\n' {
+                    at += 1;
+                }
+                let line = 1 + data[..at].iter().filter(|b| **b == b'\n').count() as u64;
+                Some(Ok((line, r)))
+            }
+            Err(e) => Some(Err(RowProblem::unreadable(file, &e))),
+        })
+        .collect();
+    Ok(Table { headers, records })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_line_of_an_unclosed_quote() {
+        assert_eq!(unclosed_quote_line(b"name,state\n\"City of X,CO\nCity of Y,CO\n"), Some(2));
+        assert_eq!(unclosed_quote_line(b"name,state\n\"City \"\"X\"\"\",CO\n\"a\nb\",CO\n"), None);
+        assert_eq!(unclosed_quote_line(b"name,note\nX,5\" pipe\n"), None, "a quote inside a field is data");
+    }
+
+    #[test]
+    fn a_table_normalises_headers_and_skips_blank_rows() {
+        let t = read_table("f.csv", b"\xef\xbb\xbfKey, Mailing Address\r\n\r\na,b\r\n").unwrap();
+        assert_eq!(t.headers, ["key", "mailing_address"]);
+        assert_eq!(t.records.len(), 1);
+        assert_eq!(t.records[0].as_ref().unwrap().0, 3);
+    }
+}

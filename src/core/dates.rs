@@ -58,6 +58,29 @@ mod tests {
     fn period_bounds() {
         assert_eq!(check_days("--days", 365), Ok(365));
         assert!(check_days("--days", 0).is_err());
-        assert_eq!(check_days("--days", 4294967295).unwrap_err(), "--days 4294967295 is out of range: give 1 to 365 days");
+        assert_eq!(
+            check_days("--days", 4294967295).unwrap_err(),
+            "--days 4294967295 is out of range: give 1 to 365 days"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn parsing_never_panics_and_round_trips(s in "\\PC{0,16}", days in 0i64..(300 * 366)) {
+            let _ = parse_ymd(&s);
+            let d = MIN_DATE + chrono::Duration::days(days);
+            if in_bounds(d) {
+                proptest::prop_assert_eq!(parse_ymd(&d.to_string()), Ok(d));
+            } else {
+                proptest::prop_assert!(parse_ymd(&d.to_string()).is_err());
+            }
+        }
+
+        #[test]
+        fn period_checks_never_panic(n: u32) {
+            let r = check_days("--days", n);
+            proptest::prop_assert_eq!(r.is_ok(), (1..=MAX_PERIOD_DAYS).contains(&n));
+        }
     }
 }

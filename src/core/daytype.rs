@@ -59,4 +59,3 @@ impl rusqlite::ToSql for DayType {
         Ok(self.as_str().into())
     }
 }
-

@@ -6,6 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
 use crate::core::calendar::Calendar;
+use crate::core::dates::MAX_PERIOD_DAYS;
 use crate::core::daytype::DayType;
 use crate::core::status::{self, EventKind, Refused, Status};
 
@@ -37,8 +38,15 @@ fn next_day(d: NaiveDate) -> NaiveDate {
 }
 
 /// The date `n` business days after `start` (`start` itself is day 0 and never counts).
+/// Periods are validated against `MAX_PERIOD_DAYS` before they are saved; the clamp here only
+/// keeps a value saved by an older foiatrack from spinning or overflowing.
 pub fn add_business_days(cal: &Calendar, start: NaiveDate, n: u32) -> NaiveDate {
-    cal.add_business_days(start, n)
+    cal.add_business_days(start, n.min(MAX_PERIOD_DAYS))
+}
+
+/// `n` calendar days after `start`, with the same clamp.
+fn add_calendar_days(start: NaiveDate, n: u32) -> NaiveDate {
+    start.checked_add_days(chrono::Days::new(n.min(MAX_PERIOD_DAYS) as u64)).unwrap_or(start)
 }
 
 /// `d` if it is a business day, else the next one.
@@ -60,7 +68,7 @@ pub fn due_date(cal: &Calendar, start: NaiveDate, period: Period) -> Option<Naiv
     let n = period.days?;
     Some(match period.day_type {
         DayType::Business => add_business_days(cal, start, n),
-        DayType::Calendar => roll_forward(cal, start + Duration::days(n as i64)),
+        DayType::Calendar => roll_forward(cal, add_calendar_days(start, n)),
         DayType::None => return None,
     })
 }
@@ -280,10 +288,13 @@ pub fn replay(events: &[EventFact], rules: &Rules<'_>, explain: bool) -> Result<
             EventKind::Extended => {
                 let old = t.due_on;
                 match (t.due_on, e.until, e.days) {
-                    (_, Some(until), _) => t.due_on = Some(until),
+                    // An extension moves a statutory due date; under a law with no period it is
+                    // only the agency's estimate, never a due date the request can be late on.
+                    (Some(_), Some(until), _) => t.due_on = Some(until),
+                    (None, Some(until), _) => t.estimated_on = Some(until),
                     (Some(due), None, Some(n)) => {
                         t.due_on = match rules.period.day_type {
-                            DayType::Calendar => Some(roll_forward(cal, due + Duration::days(n as i64))),
+                            DayType::Calendar => Some(roll_forward(cal, add_calendar_days(due, n))),
                             _ => Some(add_business_days(cal, due, n)),
                         }
                     }
@@ -563,6 +574,29 @@ mod tests {
         ext.until = Some(d("2026-04-01"));
         let t = replay(&[ev(1, EventKind::Sent, "2026-02-13"), ext], &rules, false).unwrap();
         assert_eq!(t.due_on, Some(d("2026-04-01")));
+    }
+
+    #[test]
+    fn an_extension_under_a_law_without_a_period_is_an_estimate_not_a_due_date() {
+        let cal = Calendar::federal();
+        let rules = Rules { period: Period::new(None, DayType::None), calendar: &cal, followup_every: 10 };
+        let mut ext = ev(2, EventKind::Extended, "2026-02-17");
+        ext.until = Some(d("2026-03-02"));
+        let t = replay(&[ev(1, EventKind::Sent, "2026-02-13"), ext], &rules, true).unwrap();
+        assert_eq!(t.due_on, None, "no statutory due date");
+        assert_eq!(t.overdue_days(&cal, d("2026-03-20")), None, "never overdue under the statute");
+        assert_eq!(t.followup_on, Some(d("2026-03-03")), "follow up the day after the agency's date");
+        assert!(t.steps.iter().any(|s| s.contains("treated as its estimate")), "{:?}", t.steps);
+    }
+
+    #[test]
+    fn huge_periods_from_old_data_do_not_spin_or_panic() {
+        let cal = Calendar::federal();
+        let start = d("2026-02-13");
+        let far = due_date(&cal, start, Period::new(Some(u32::MAX), DayType::Calendar)).unwrap();
+        assert!(far < d("2027-03-01"), "{far}");
+        let far = due_date(&cal, start, Period::new(Some(u32::MAX), DayType::Business)).unwrap();
+        assert!(far < d("2027-12-31"), "{far}");
     }
 
     #[test]

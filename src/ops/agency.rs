@@ -180,15 +180,9 @@ const KNOWN: [&str; 13] = [
 /// Imports an agency list. Atomic: with any bad row nothing is written (unless `skip_invalid`),
 /// and every bad row is named. Re-importing updates agencies by key.
 pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOptions) -> Result<ImportReport> {
-    let data = csvin::crlf_to_lf(data);
+    let table = csvin::read_table(file, data)?;
+    let headers = table.headers;
     let tx = super::begin(conn)?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data.as_slice());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}: cannot read the header row: {e}")))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace(' ', "_"))
-        .collect();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut unknown_columns = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -214,18 +208,14 @@ pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOption
     let mut good: Vec<(u64, Agency)> = Vec::new();
     let mut problems: Vec<RowProblem> = Vec::new();
     let mut first_line_of_key: HashMap<String, u64> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = match rec {
+    for rec in table.records {
+        let (line, rec) = match rec {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::unreadable(file, &e));
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
         if rec.len() > headers.len() {
             problems.push(RowProblem {
                 file: file.into(),
@@ -318,4 +308,3 @@ pub fn import(conn: &mut Connection, file: &str, data: &[u8], opts: ImportOption
     }
     Ok(report)
 }
-

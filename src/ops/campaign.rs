@@ -160,4 +160,3 @@ pub fn add_agencies(conn: &mut Connection, slug: &str, sel: &Selection, today: N
     tx.commit()?;
     Ok(report)
 }
-

@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
+use crate::Result;
 use crate::projection::{self, Scope};
 use crate::store::holiday;
-use crate::Result;
 
 /// Adds (or renames) a holiday.
 pub fn add(conn: &mut Connection, state: &str, date: NaiveDate, name: &str) -> Result<()> {

@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use rusqlite::Connection;
 
+use crate::Result;
 use crate::projection::{self, Scope};
 use crate::store::law::{self, Law, LawChange};
-use crate::Result;
 
 /// Loads (or reloads) the built-in laws; when a newer foiatrack ships changed periods, the
 /// requests' dates are recomputed in the same transaction.

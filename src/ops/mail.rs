@@ -2,8 +2,7 @@
 //! requests, stored as inbound communications with their attachments. Importing the same message
 //! twice changes nothing.
 
-use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
@@ -11,9 +10,9 @@ use regex::Regex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::core::status::{EventKind, Status};
 use crate::store::files::{FileStore, sha256_hex};
 use crate::store::request::{self, NewEvent, Via};
-use crate::core::status::{EventKind, Status};
 use crate::{Error, Result};
 
 /// How a message was tied to a request.
@@ -55,35 +54,178 @@ pub struct Imported {
     pub acknowledged: bool,
 }
 
-/// Imports every message at `path`: a Maildir folder, an mbox file or a single .eml file.
-pub fn import_path(conn: &mut Connection, store: &FileStore, path: &Path, today: NaiveDate) -> Result<Vec<Imported>> {
-    let read_err = |source| Error::Read { path: path.display().to_string(), source };
-    let mut out = Vec::new();
-    if path.is_dir() {
-        let it = mail_parser::mailbox::maildir::MessageIterator::new(path).map_err(read_err)?;
-        let mut messages = Vec::new();
-        for m in it {
-            let m = m.map_err(read_err)?;
-            messages.push((m.path().display().to_string(), m.unwrap_contents()));
+/// A message that could not be imported, and why. The others are imported all the same.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file (an .eml file, an mbox file or a Maildir entry) or folder it is in.
+    pub source: String,
+    /// Its number in an mbox file, 1 for the first.
+    pub message: Option<usize>,
+    /// The byte offset of its "From " line in an mbox file.
+    pub offset: Option<u64>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(n) = self.message {
+            write!(f, " message {n}")?;
         }
-        messages.sort();
-        for (name, raw) in messages {
-            out.push(import_message(conn, store, &raw, &name, today)?);
+        if let Some(o) = self.offset {
+            write!(f, " (byte {o})")?;
         }
-        return Ok(out);
+        write!(f, ": {}", self.reason)
     }
-    let raw = std::fs::read(path).map_err(read_err)?;
+}
+
+/// What importing a mailbox did: each message imported (or found already imported), and each
+/// one skipped.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: Vec<Imported>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Imports every message at `path`: a Maildir folder, an mbox file or a single .eml file. A
+/// message that cannot be read or imported (not an email, refused by the request's history) is
+/// skipped and reported, and the others are imported; only a failing database or files folder
+/// stops the import.
+pub fn import_path(conn: &mut Connection, store: &FileStore, path: &Path, today: NaiveDate) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let shown = path.display().to_string();
+    let skip = |report: &mut ImportReport, source: &str, at: Option<(usize, u64)>, reason: String| {
+        report.skipped.push(Skipped {
+            source: source.to_string(),
+            message: at.map(|(n, _)| n),
+            offset: at.map(|(_, o)| o),
+            reason,
+        })
+    };
+    let mut one = |report: &mut ImportReport, raw: &[u8], name: &str, source: &str, at: Option<(usize, u64)>| {
+        match import_message(conn, store, raw, name, today) {
+            Ok(i) => report.imported.push(i),
+            Err(e) if skippable(&e) => skip(report, source, at, e.to_string()),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    };
+    if path.is_dir() {
+        match maildir(path) {
+            Err(reason) => skip(&mut report, &shown, None, reason),
+            Ok(entries) => {
+                for (name, contents) in entries {
+                    match contents {
+                        Ok(raw) => one(&mut report, &raw, &name, &name, None)?,
+                        Err(e) => skip(&mut report, &name, None, format!("cannot read it: {e}")),
+                    }
+                }
+            }
+        }
+        return Ok(report);
+    }
+    let raw = match std::fs::read(path) {
+        Ok(raw) => raw,
+        Err(e) => {
+            skip(&mut report, &shown, None, format!("cannot read it: {e}"));
+            return Ok(report);
+        }
+    };
     if raw.starts_with(b"From ") {
-        let it = mail_parser::mailbox::mbox::MessageIterator::new(BufReader::new(raw.as_slice()));
-        for (i, m) in it.enumerate() {
-            let m = m.map_err(read_err)?;
-            let name = format!("{}#{}", path.display(), i + 1);
-            out.push(import_message(conn, store, m.contents(), &name, today)?);
+        for m in mbox_messages(&raw) {
+            let name = format!("{shown}#{}", m.number);
+            one(&mut report, &m.contents, &name, &shown, Some((m.number, m.offset)))?;
         }
     } else {
-        out.push(import_message(conn, store, &raw, &path.display().to_string(), today)?);
+        one(&mut report, &raw, &shown, &shown, None)?;
     }
+    Ok(report)
+}
+
+/// Whether an error is about the message (skip it, import the others) rather than about the
+/// database or the files folder (stop).
+fn skippable(e: &Error) -> bool {
+    match e {
+        Error::Invalid(_) | Error::NotFound { .. } | Error::Import { .. } => true,
+        Error::Db(rusqlite::Error::SqliteFailure(f, _)) => f.code == rusqlite::ErrorCode::ConstraintViolation,
+        _ => false,
+    }
+}
+
+/// The messages of a Maildir folder (`cur/` and `new/`, not dot files), by path; an entry that
+/// cannot be read is returned with its error.
+#[allow(clippy::type_complexity)]
+fn maildir(path: &Path) -> std::result::Result<Vec<(String, std::io::Result<Vec<u8>>)>, String> {
+    let mut out = Vec::new();
+    for sub in ["cur", "new"] {
+        let dir = path.join(sub);
+        if !dir.is_dir() {
+            return Err(format!("not a Maildir folder (no {sub}/ in it)"));
+        }
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {sub}/: {e}"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {sub}/: {e}"))?;
+            let p = entry.path();
+            if entry.file_name().as_encoded_bytes().starts_with(b".") || !p.is_file() {
+                continue;
+            }
+            out.push((p.display().to_string(), std::fs::read(&p)));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// One message of an mbox file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MboxMessage {
+    /// 1 for the first message of the file.
+    number: usize,
+    /// The byte offset of its "From " line.
+    offset: u64,
+    /// The message, without its "From " line, `>From ` unquoted.
+    contents: Vec<u8>,
+}
+
+/// Whether a line (from an mbox file) is a message separator: `From ADDRESS DATE`, with the
+/// date as mbox writers put it (`Thu Mar  5 10:00:00 2026`, optionally with a zone, or
+/// `Thu, 05 Mar 2026 10:00:00 +0000`). A line of text that starts with "From " but is not one
+/// ("From the attached files you can see") belongs to the message it is in.
+fn is_separator(line: &[u8]) -> bool {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        let day = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*";
+        let month = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*";
+        let time = r"\d{1,2}:\d{2}(?::\d{2})?";
+        let zone = r"(?:[a-z]{1,5}|[+-]\d{4})";
+        regex::bytes::Regex::new(&format!(
+            r"(?i)^From (?:\S+[ \t]+)?{day},?[ \t]+(?:{month}[ \t]+\d{{1,2}}[ \t]+{time}(?:[ \t]+{zone})?[ \t]+\d{{4}}|\d{{1,2}}[ \t]+{month}[ \t]+\d{{4}}[ \t]+{time})(?:[ \t].*)?\r?\n?$"
+        ))
+        .expect("a valid pattern")
+    })
+    .is_match(line)
+}
+
+/// Splits an mbox file into its messages. The first line always starts one; after that only
+/// lines that look like separators do. Lines quoted as `>From `, `>>From ` lose one `>`.
+fn mbox_messages(raw: &[u8]) -> Vec<MboxMessage> {
+    let mut out: Vec<MboxMessage> = Vec::new();
+    let mut offset = 0u64;
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        let starts = line.starts_with(b"From ") && (out.is_empty() || is_separator(line));
+        if starts {
+            out.push(MboxMessage { number: out.len() + 1, offset, contents: Vec::new() });
+        } else if let Some(m) = out.last_mut() {
+            let quotes = line.iter().take_while(|b| **b == b'>').count();
+            if quotes > 0 && line[quotes..].starts_with(b"From ") {
+                m.contents.extend_from_slice(&line[1..]);
+            } else {
+                m.contents.extend_from_slice(line);
+            }
+        }
+        offset += line.len() as u64;
+    }
+    out
 }
 
 fn addresses(a: Option<&Address<'_>>) -> Vec<String> {
@@ -206,8 +348,15 @@ pub fn import_message(
     source: &str,
     today: NaiveDate,
 ) -> Result<Imported> {
-    let msg =
-        MessageParser::default().parse(raw).ok_or_else(|| Error::invalid(format!("{source}: not an email message")))?;
+    let msg = MessageParser::default()
+        .parse(raw)
+        // At least one header line with a well-formed name (visible ASCII, no colon).
+        .filter(|m| {
+            m.headers()
+                .iter()
+                .any(|h| !h.name().is_empty() && h.name().bytes().all(|b| b.is_ascii_graphic() && b != b':'))
+        })
+        .ok_or_else(|| Error::invalid("not an email message (no header lines)"))?;
     let content_sha = sha256_hex(raw);
     let message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
     let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_ascii_lowercase();
@@ -249,57 +398,86 @@ pub fn import_message(
     let recipients: Vec<String> = to.iter().chain(cc.iter()).cloned().collect();
     let matched = find_request(conn, &thread_ids, &subject, &body, &recipients, &from)?;
 
-    let tx = super::begin(conn)?;
-    let request_id: Option<i64> = match &matched {
-        Some((code, _)) => Some(request::find(&tx, code)?.id),
-        None => None,
-    };
-    tx.execute(
-        "INSERT INTO communications (request_id, direction, channel, state, message_id, from_addr, to_addr, subject,
-                                     body, created_on)
-         VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![request_id, message_id, from, to.join(", "), subject, body, date],
-    )?;
-    let comm_id = tx.last_insert_rowid();
-    tx.execute(
-        "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            comm_id,
-            (!cc.is_empty()).then(|| cc.join(", ")),
-            id_list(msg.in_reply_to()).first(),
-            (!thread_ids.is_empty()).then(|| thread_ids.join(" ")),
-            content_sha,
-            matched.as_ref().map(|(_, by)| by.as_str()),
-            source
-        ],
-    )?;
-    for (i, part) in msg.attachments().enumerate() {
-        let bytes = part.contents();
-        let sha = store.put(&tx, bytes)?;
-        let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1));
-        let ctype = part
-            .content_type()
-            .map(|c| match c.subtype() {
-                Some(sub) => format!("{}/{}", c.ctype(), sub),
-                None => c.ctype().to_string(),
-            })
-            .unwrap_or_else(|| "application/octet-stream".into());
+    // Files this import adds to the files folder: removed again unless the transaction commits,
+    // so a refused or failed import leaves nothing behind.
+    let mut created: Vec<PathBuf> = Vec::new();
+    let stored = (|| -> Result<i64> {
+        let tx = super::begin(conn)?;
+        let request_id: Option<i64> = match &matched {
+            Some((code, _)) => Some(request::find(&tx, code)?.id),
+            None => None,
+        };
         tx.execute(
-            "INSERT INTO attachments (communication_id, sha256, file_name, content_type) VALUES (?1, ?2, ?3, ?4)",
-            params![comm_id, sha, name, ctype],
+            "INSERT INTO communications (request_id, direction, channel, state, message_id, from_addr, to_addr, subject,
+                                         body, created_on)
+             VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![request_id, message_id, from, to.join(", "), subject, body, date],
         )?;
-        imported.attachments += 1;
+        let comm_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                comm_id,
+                (!cc.is_empty()).then(|| cc.join(", ")),
+                id_list(msg.in_reply_to()).first(),
+                (!thread_ids.is_empty()).then(|| thread_ids.join(" ")),
+                content_sha,
+                matched.as_ref().map(|(_, by)| by.as_str()),
+                source
+            ],
+        )?;
+        for (i, part) in msg.attachments().enumerate() {
+            let bytes = part.contents();
+            let path = store.path(&sha256_hex(bytes));
+            let existed = path.exists();
+            let sha = store.put(&tx, bytes)?;
+            if !existed && path.exists() {
+                created.push(path);
+            }
+            let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1));
+            let ctype = part
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{}", c.ctype(), sub),
+                    None => c.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into());
+            tx.execute(
+                "INSERT INTO attachments (communication_id, sha256, file_name, content_type) VALUES (?1, ?2, ?3, ?4)",
+                params![comm_id, sha, name, ctype],
+            )?;
+            imported.attachments += 1;
+        }
+        if let Some((code, by)) = &matched {
+            imported.acknowledged = acknowledge_if_first(&tx, code, date, &from, by.as_str(), today)?;
+            crate::projection::recompute(&tx, crate::projection::Scope::Request(request::find(&tx, code)?.id))?;
+            imported.tracking_code = Some(code.clone());
+            imported.matched_by = Some(*by);
+        }
+        tx.commit()?;
+        Ok(comm_id)
+    })();
+    match stored {
+        Ok(id) => {
+            imported.communication_id = Some(id);
+            Ok(imported)
+        }
+        Err(e) => {
+            remove_created(&created);
+            Err(e)
+        }
     }
-    if let Some((code, by)) = &matched {
-        imported.acknowledged = acknowledge_if_first(&tx, code, date, &from, by.as_str(), today)?;
-        crate::projection::recompute(&tx, crate::projection::Scope::Request(request::find(&tx, code)?.id))?;
-        imported.tracking_code = Some(code.clone());
-        imported.matched_by = Some(*by);
+}
+
+/// Removes files an import added to the files folder (and their folder, when that is empty).
+fn remove_created(created: &[PathBuf]) {
+    for path in created {
+        let _ = std::fs::remove_file(path);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
-    tx.commit()?;
-    imported.communication_id = Some(comm_id);
-    Ok(imported)
 }
 
 /// A first reply to a request still awaiting acknowledgement acknowledges it, dated by the
@@ -361,3 +539,50 @@ pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> R
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_look_like_from_address_date() {
+        for yes in [
+            "From clerk@agency.example.org Thu Mar 05 10:00:00 2026\n",
+            "From clerk@agency.example.org Thu Mar  5 10:00:00 2026\r\n",
+            "From MAILER-DAEMON Fri Jul  8 12:08:34 2011",
+            "From - Mon Jan 05 09:00:00 2026\n",
+            "From a@b.example Thu Mar 05 10:00 2026\n",
+            "From a@b.example Thu Mar 05 10:00:00 +0000 2026\n",
+            "From a@b.example Thu Mar 05 10:00:00 PST 2026\n",
+            "From a@b.example Thu Mar 05 10:00:00 2026 remote from somewhere\n",
+            "From a@b.example Thu, 05 Mar 2026 10:00:00 +0000\n",
+            "From Thu Mar 05 10:00:00 2026\n",
+        ] {
+            assert!(is_separator(yes.as_bytes()), "{yes:?}");
+        }
+        for no in [
+            "From the attached spreadsheet you can see the purchases.\n",
+            "From 2016 to 2017 we bought nothing from Amazon.\n",
+            "From: clerk@agency.example.org\n",
+            "From clerk@agency.example.org\n",
+            "From Monday on, Thu Mar 05 10:00:00 2026 is the date\n",
+            "From clerk@agency.example.org on Thu Mar 05 10:00:00 2026\n",
+            ">From clerk@agency.example.org Thu Mar 05 10:00:00 2026\n",
+        ] {
+            assert!(!is_separator(no.as_bytes()), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn mbox_splits_only_at_separators_and_unquotes() {
+        let raw = b"From a@x.example Thu Mar 05 10:00:00 2026\nSubject: one\n\nFrom the records:\n>From here\n>>From there\n\nFrom b@x.example Fri Mar 06 10:00:00 2026\nSubject: two\n\nbody\n";
+        let m = mbox_messages(raw);
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].number, m[0].offset), (1, 0));
+        assert_eq!(m[0].contents, b"Subject: one\n\nFrom the records:\nFrom here\n>From there\n\n");
+        assert_eq!(m[1].number, 2);
+        assert_eq!(m[1].offset, raw.windows(6).position(|w| w == b"From b").unwrap() as u64);
+        assert_eq!(m[1].contents, b"Subject: two\n\nbody\n");
+        // The first line starts a message even when it is not a well-formed separator.
+        assert_eq!(mbox_messages(b"From nobody\nSubject: x\n\ny\n").len(), 1);
+    }
+}

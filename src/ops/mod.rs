@@ -5,6 +5,7 @@
 
 pub mod agency;
 pub mod campaign;
+pub mod config;
 pub mod data;
 pub mod database;
 pub mod holiday;
@@ -12,6 +13,7 @@ pub mod law;
 pub mod mail;
 pub mod request;
 pub mod send;
+pub mod users;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 

@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
+use crate::core::dates::{MAX_DATE, MIN_DATE, check_days, in_bounds};
+use crate::core::money;
 use crate::core::status::{EventKind, Status};
 use crate::projection;
 use crate::store::request::{self, NewEvent, find, find_by_id};
@@ -35,8 +37,15 @@ fn check_flags(e: &NewEvent, today: NaiveDate) -> Result<()> {
     if dated && e.days.is_none() && e.until.is_none() {
         return Err(Error::invalid(format!("'{}' needs --days N or --until DATE", e.kind)));
     }
-    if e.days == Some(0) {
-        return Err(Error::invalid("--days must be at least 1"));
+    if let Some(n) = e.days {
+        check_days("--days", n).map_err(Error::Invalid)?;
+    }
+    for d in [Some(e.on), e.until].into_iter().flatten() {
+        if !in_bounds(d) {
+            return Err(Error::invalid(format!(
+                "{d} is outside the dates foiatrack accepts ({MIN_DATE} to {MAX_DATE})"
+            )));
+        }
     }
     if let Some(u) = e.until
         && u < e.on
@@ -48,6 +57,9 @@ fn check_flags(e: &NewEvent, today: NaiveDate) -> Result<()> {
     }
     if e.amount_cents.is_some_and(|c| c < 0) {
         return Err(Error::invalid("a fee cannot be negative"));
+    }
+    if let Some(c) = e.amount_cents {
+        money::check_amount(c).map_err(Error::Invalid)?;
     }
     Ok(())
 }

@@ -5,22 +5,50 @@
 //! request's event (`sent` or `followed-up`) is logged in the same transaction. A message left
 //! in `sending` (the process died mid-send) is never re-sent silently: `resolve` settles it.
 
+use std::borrow::Cow;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
+use regex::Regex;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::core::letter::{Letter, LetterKind};
+use crate::core::status::{EventKind, Status};
 use crate::ops::request::log_in;
 use crate::store::outbox::{Pending, pending};
 use crate::store::request::{self, NewEvent, Via};
-use crate::core::status::{EventKind, Status};
 use crate::{Error, Result};
+
+/// Text from outside (a mail server, a sender, an agency list) made safe to print on a
+/// terminal: control characters (C0, DEL, C1) and bidirectional-override marks become visible
+/// escapes (`\x1b`, `\u{202e}`), so an answer cannot move the cursor, retitle the window or hide
+/// text. Everything else is kept as it is.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !hidden(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Who the mail comes from, and where replies should go.
 #[derive(Debug, Clone)]
@@ -32,15 +60,24 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(from: &str, reply_to: Option<&str>) -> Result<Self> {
+        if from.chars().any(char::is_control) {
+            return Err(Error::invalid(format!("FOIATRACK_FROM '{}' contains a control character", visible(from))));
+        }
         let from: Mailbox = from
             .trim()
             .parse()
-            .map_err(|e| Error::invalid(format!("FOIATRACK_FROM '{from}' is not an address: {e}")))?;
+            .map_err(|e| Error::invalid(format!("FOIATRACK_FROM '{}' is not an address: {e}", visible(from))))?;
         if let Some(r) = reply_to {
+            if r.chars().any(char::is_control) {
+                return Err(Error::invalid(format!(
+                    "FOIATRACK_REPLY_TO '{}' contains a control character",
+                    visible(r)
+                )));
+            }
             let sample = r.replace("{code}", "AMZ16-0001");
-            sample
-                .parse::<Mailbox>()
-                .map_err(|e| Error::invalid(format!("FOIATRACK_REPLY_TO '{r}' does not make an address: {e}")))?;
+            sample.parse::<Mailbox>().map_err(|e| {
+                Error::invalid(format!("FOIATRACK_REPLY_TO '{}' does not make an address: {e}", visible(r)))
+            })?;
         }
         Ok(Sender { from, reply_to: reply_to.map(String::from) })
     }
@@ -61,47 +98,231 @@ pub trait Mailer {
 /// A real SMTP server, from lettre's URL form (`smtp://`, `smtps://`, `?tls=required`).
 pub struct SmtpMailer {
     transport: SmtpTransport,
+    /// Removes the credential from every answer of the server.
+    redactor: Redactor,
 }
 
+/// The query parameter of `FOIATRACK_SMTP_URL` that allows a password over a connection that is
+/// not encrypted, to a host other than this machine: `smtp://user@host:25?allow_plaintext=true`.
+pub const ALLOW_PLAINTEXT: &str = "allow_plaintext";
+
 impl SmtpMailer {
-    /// `password` comes from the environment and is never stored or printed.
+    /// `password` comes from the environment and is never stored or printed. A password (from
+    /// here or from the URL) only goes over an encrypted connection (`smtps://`, or `smtp://` with
+    /// `?tls=required`), to this machine (127.0.0.0/8, ::1, localhost), or where the URL says
+    /// `?allow_plaintext=true`.
     pub fn new(url: &str, password: Option<&str>) -> Result<Self> {
         // The URL may hold credentials: errors name the problem, never the URL.
         let parsed =
             url::Url::parse(url).map_err(|e| Error::invalid(format!("FOIATRACK_SMTP_URL is not a valid URL ({e})")))?;
-        let mut builder = SmtpTransport::from_url(url).map_err(|e| {
-            Error::invalid(format!(
-                "FOIATRACK_SMTP_URL is not a usable SMTP URL ({}); use e.g. smtps://user@smtp.example.org or smtp://user@host:587?tls=required",
-                redact(&e.to_string(), password)
-            ))
-        })?;
-        if let Some(pw) = password.filter(|p| !p.is_empty()) {
-            let user = percent_encoding::percent_decode_str(parsed.username())
+        let decode = |s: &str, what: &str| {
+            percent_encoding::percent_decode_str(s)
                 .decode_utf8()
-                .map_err(|_| Error::invalid("the user name in FOIATRACK_SMTP_URL is not valid UTF-8"))?
-                .into_owned();
+                .map(Cow::into_owned)
+                .map_err(|_| Error::invalid(format!("the {what} in FOIATRACK_SMTP_URL is not valid UTF-8")))
+        };
+        let user = decode(parsed.username(), "user name")?;
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(pw) => Some(pw.to_string()),
+            None => parsed.password().map(|p| decode(p, "password")).transpose()?.filter(|p| !p.is_empty()),
+        };
+        let redactor = match &password {
+            Some(pw) => Redactor::new(&user, pw),
+            None => Redactor::default(),
+        };
+        if password.is_some() {
             if user.is_empty() {
                 return Err(Error::invalid(
                     "FOIATRACK_SMTP_PASSWORD is set but FOIATRACK_SMTP_URL names no user (smtps://USER@host)",
                 ));
             }
-            builder = builder.credentials(Credentials::new(user, pw.to_string()));
+            check_encrypted(&parsed)?;
         }
-        Ok(SmtpMailer { transport: builder.timeout(Some(Duration::from_secs(30))).build() })
+        let mut builder = SmtpTransport::from_url(url).map_err(|e| {
+            Error::invalid(format!(
+                "FOIATRACK_SMTP_URL is not a usable SMTP URL ({}); use e.g. smtps://user@smtp.example.org or smtp://user@host:587?tls=required",
+                visible(&redactor.redact(&e.to_string()))
+            ))
+        })?;
+        if let Some(pw) = password {
+            builder = builder.credentials(Credentials::new(user, pw));
+        }
+        Ok(SmtpMailer { transport: builder.timeout(Some(Duration::from_secs(30))).build(), redactor })
     }
 }
 
-/// Removes a secret from a message before it is shown.
-fn redact(text: &str, secret: Option<&str>) -> String {
-    match secret.filter(|s| !s.is_empty()) {
-        Some(s) => text.replace(s, "********"),
-        None => text.to_string(),
+/// A URL's query parameter.
+fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Whether the host is this machine: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost.
+fn is_loopback(url: &url::Url) -> bool {
+    let ip = |ip: IpAddr| match ip {
+        IpAddr::V4(a) => a.is_loopback(),
+        IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => ip(IpAddr::V6(a)),
+        // For `smtp:` (not a scheme the URL standard knows) an IPv4 address stays a name.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.eq_ignore_ascii_case("localhost.") || d.parse().is_ok_and(ip)
+        }
+        None => false,
     }
+}
+
+/// Refuses to send a password in clear text to another machine unless the URL says so.
+fn check_encrypted(url: &url::Url) -> Result<()> {
+    let tls = query(url, "tls");
+    if url.scheme() == "smtps" || (url.scheme() == "smtp" && tls.as_deref() == Some("required")) {
+        return Ok(());
+    }
+    let allowed = match query(url, ALLOW_PLAINTEXT).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => false,
+        Some("true") | Some("1") | Some("yes") => true,
+        Some(_) => {
+            return Err(Error::invalid(format!("{ALLOW_PLAINTEXT} in FOIATRACK_SMTP_URL must be true or false")));
+        }
+    };
+    if allowed || is_loopback(url) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "refusing to send the SMTP password to {} over a connection that is not encrypted: use smtps://, or smtp://...?tls=required for STARTTLS, or add ?{ALLOW_PLAINTEXT}=true to FOIATRACK_SMTP_URL to send it in clear anyway",
+        visible(url.host_str().unwrap_or("the server"))
+    )))
+}
+
+/// Removes a credential from a server's answer, in every form it could take there: the user
+/// name and the password as they are, percent- and form-encoded, in base64 (standard and
+/// URL-safe, with and without padding: what AUTH LOGIN sends), and the base64 of
+/// `\0user\0password` and `user\0user\0password` (AUTH PLAIN); matched without regard to
+/// case. A base64 word whose decoding holds a NUL between printable text, the user or the
+/// password, or a piece of the password, goes too: an answer that echoes part of an AUTH line.
+#[derive(Debug, Clone, Default)]
+struct Redactor {
+    forms: Option<Regex>,
+    secrets: Vec<Vec<u8>>,
+    password: Vec<u8>,
+}
+
+const REDACTED: &str = "********";
+
+impl Redactor {
+    fn new(user: &str, password: &str) -> Self {
+        let mut forms: Vec<String> = Vec::new();
+        let secrets: Vec<&str> = [user, password].into_iter().filter(|s| !s.is_empty()).collect();
+        let add_base64 = |forms: &mut Vec<String>, bytes: &[u8]| {
+            for url_safe in [false, true] {
+                let b = base64_encode(bytes, url_safe);
+                forms.push(b.trim_end_matches('=').to_string());
+                forms.push(b);
+            }
+        };
+        for s in &secrets {
+            forms.push(s.to_string());
+            let pct = percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+            forms.push(pct.replace("%20", "+"));
+            forms.push(pct);
+            add_base64(&mut forms, s.as_bytes());
+        }
+        if !password.is_empty() {
+            add_base64(&mut forms, format!("\0{user}\0{password}").as_bytes());
+            add_base64(&mut forms, format!("{user}\0{user}\0{password}").as_bytes());
+        }
+        forms.retain(|f| !f.is_empty());
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        forms.dedup();
+        let pattern = (!forms.is_empty())
+            .then(|| {
+                Regex::new(&format!("(?i){}", forms.iter().map(|f| regex::escape(f)).collect::<Vec<_>>().join("|")))
+            })
+            .and_then(|r| r.ok());
+        Redactor {
+            forms: pattern,
+            secrets: secrets.iter().map(|s| s.to_ascii_lowercase().into_bytes()).collect(),
+            password: password.to_ascii_lowercase().into_bytes(),
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let Some(forms) = &self.forms else { return text.to_string() };
+        let text = forms.replace_all(text, REDACTED);
+        static WORD: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+        let word = WORD.get_or_init(|| Regex::new(r"[A-Za-z0-9+/_-]{4,}=*").expect("a valid pattern"));
+        word.replace_all(
+            &text,
+            |c: &regex::Captures<'_>| {
+                if self.leaks(&c[0]) { REDACTED.to_string() } else { c[0].to_string() }
+            },
+        )
+        .into_owned()
+    }
+
+    /// Whether a base64-looking word decodes to (part of) a credential.
+    fn leaks(&self, word: &str) -> bool {
+        let Some(bytes) = base64_decode(word) else { return false };
+        let lower = bytes.to_ascii_lowercase();
+        let contains = |hay: &[u8], needle: &[u8]| !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle);
+        let auth_plain = bytes.contains(&0)
+            && bytes.iter().any(|b| *b != 0)
+            && std::str::from_utf8(&bytes).is_ok_and(|s| s.chars().all(|c| c == '\0' || !c.is_control()));
+        auth_plain
+            || self.secrets.iter().any(|s| contains(&lower, s))
+            || (lower.len() >= 3 && contains(&self.password, &lower))
+    }
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(bytes: &[u8], url_safe: bool) -> String {
+    let alphabet = |i: u32| -> char {
+        let c = BASE64[(i & 63) as usize] as char;
+        match (url_safe, c) {
+            (true, '+') => '-',
+            (true, '/') => '_',
+            _ => c,
+        }
+    };
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() { out.push(alphabet(n >> (18 - 6 * i))) } else { out.push('=') }
+        }
+    }
+    out
+}
+
+/// Decodes standard or URL-safe base64, with or without padding; `None` when it is not.
+fn base64_decode(word: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u32> = word
+        .trim_end_matches('=')
+        .bytes()
+        .map(|c| match c {
+            b'-' => Some(62),
+            b'_' => Some(63),
+            _ => BASE64.iter().position(|x| *x == c).map(|p| p as u32),
+        })
+        .collect::<Option<_>>()?;
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, d)| n | d << (18 - 6 * i));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
 }
 
 impl Mailer for SmtpMailer {
     fn deliver(&mut self, _code: &str, msg: &Message) -> std::result::Result<(), String> {
-        self.transport.send(msg).map(|_| ()).map_err(|e| e.to_string())
+        self.transport.send(msg).map(|_| ()).map_err(|e| self.redactor.redact(&e.to_string()))
     }
     fn channel(&self) -> &'static str {
         "email"
@@ -136,14 +357,56 @@ impl Mailer for FileMailer {
     }
 }
 
-/// Builds the email for a letter.
+/// The agency's address of a letter, checked: no control characters, no spaces, one `@`, a
+/// domain with a dot. An address the agency list should have refused (an older import) fails
+/// here, naming the request, before anything is recorded or sent.
+pub fn recipient(letter: &Letter) -> Result<Mailbox> {
+    let to = letter.to.as_deref().ok_or_else(|| {
+        Error::invalid(format!("{}: {} has no email address to send to", letter.tracking_code, letter.agency_key))
+    })?;
+    let bad = |why: &str| {
+        Error::invalid(format!(
+            "{}: the email of {} \"{}\" {why}; correct it with `foiatrack agency edit {} --email ...`",
+            letter.tracking_code,
+            letter.agency_key,
+            visible(to),
+            letter.agency_key
+        ))
+    };
+    if to.chars().any(char::is_control) {
+        return Err(bad("contains a control character"));
+    }
+    if !crate::store::agency::valid_email(to) {
+        return Err(bad("is not a valid address"));
+    }
+    to.parse().map_err(|e: lettre::address::AddressError| bad(&format!("is not an address ({e})")))
+}
+
+/// The Date header of a message written or sent on `today`: noon UTC of that day. Set from
+/// `--today`, never the machine's clock, so the same command writes the same .eml files; the
+/// servers add the real time in their Received headers.
+pub fn date_header(today: NaiveDate) -> SystemTime {
+    SystemTime::from(today.and_hms_opt(12, 0, 0).expect("noon exists").and_utc())
+}
+
+/// Builds the email for a letter, dated `today` (see [`date_header`]).
+pub fn message_on(letter: &Letter, sender: &Sender, message_id: &str, today: NaiveDate) -> Result<Message> {
+    builder(letter, sender, message_id)?
+        .date(date_header(today))
+        .body(letter.body.clone())
+        .map_err(|e| Error::invalid(format!("cannot build the email: {e}")))
+}
+
+/// Builds the email for a letter, dated by the machine's clock (a preview; what is written by
+/// `send` or sent uses [`message_on`]).
 pub fn message(letter: &Letter, sender: &Sender, message_id: &str) -> Result<Message> {
-    let to = letter
-        .to
-        .as_deref()
-        .ok_or_else(|| Error::invalid(format!("{} has no email address to send to", letter.agency_key)))?;
-    let to: Mailbox =
-        to.parse().map_err(|e| Error::invalid(format!("the agency's email '{to}' is not an address: {e}")))?;
+    builder(letter, sender, message_id)?
+        .body(letter.body.clone())
+        .map_err(|e| Error::invalid(format!("cannot build the email: {e}")))
+}
+
+fn builder(letter: &Letter, sender: &Sender, message_id: &str) -> Result<lettre::message::MessageBuilder> {
+    let to = recipient(letter)?;
     let mut b = Message::builder()
         .from(sender.from.clone())
         .to(to)
@@ -152,9 +415,9 @@ pub fn message(letter: &Letter, sender: &Sender, message_id: &str) -> Result<Mes
         .header(ContentType::TEXT_PLAIN);
     if let Some(pattern) = &sender.reply_to {
         let addr = pattern.replace("{code}", &letter.tracking_code);
-        b = b.reply_to(addr.parse().map_err(|e| Error::invalid(format!("reply-to '{addr}': {e}")))?);
+        b = b.reply_to(addr.parse().map_err(|e| Error::invalid(format!("reply-to '{}': {e}", visible(&addr))))?);
     }
-    b.body(letter.body.clone()).map_err(|e| Error::invalid(format!("cannot build the email: {e}")))
+    Ok(b)
 }
 
 fn new_message_id(code: &str, sender: &Sender) -> String {
@@ -209,7 +472,7 @@ pub fn send(
         )));
     }
     let message_id = new_message_id(&req.tracking_code, sender);
-    let msg = message(letter, sender, &message_id)?;
+    let msg = message_on(letter, sender, &message_id, today)?;
     let to = letter.to.clone().unwrap_or_default();
 
     // Step 1: committed as 'sending' before the server is contacted.
@@ -324,3 +587,104 @@ pub fn record_paper(conn: &mut Connection, letter: &Letter, path: &str, today: N
     Ok(())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_matches_the_standard() {
+        assert_eq!(base64_encode(b"\0jane\0hunter2", false), "AGphbmUAaHVudGVyMg==");
+        assert_eq!(base64_encode(b"jane", false), "amFuZQ==");
+        assert_eq!(base64_encode(b"\xfb\xff", true), "-_8=");
+        for s in [&b""[..], b"a", b"ab", b"abc", b"abcd", b"\0\xff\x10"] {
+            assert_eq!(base64_decode(&base64_encode(s, false)).unwrap(), s);
+            assert_eq!(base64_decode(base64_encode(s, true).trim_end_matches('=')).unwrap(), s);
+        }
+        assert_eq!(base64_decode("abcde"), None);
+        assert_eq!(base64_decode("ab*d"), None);
+    }
+
+    #[test]
+    fn every_form_of_the_credential_is_redacted() {
+        let r = Redactor::new("jane@news.example.org", "p@ss w0rd/+");
+        let plain = base64_encode(b"\0jane@news.example.org\0p@ss w0rd/+", false);
+        for leak in [
+            format!("535 5.7.8 AUTH PLAIN {plain} rejected"),
+            format!("535 AUTH PLAIN {} rejected", plain.trim_end_matches('=')),
+            format!("535 AUTH PLAIN {} rejected", base64_encode(b"\0jane@news.example.org\0p@ss w0rd/+", true)),
+            format!(
+                "535 AUTH PLAIN {} rejected",
+                base64_encode(b"jane@news.example.org\0jane@news.example.org\0p@ss w0rd/+", false)
+            ),
+            format!(
+                "535 {} / {}",
+                base64_encode(b"jane@news.example.org", false),
+                base64_encode(b"p@ss w0rd/+", false)
+            ),
+            "535 bad password P@SS W0RD/+ for JANE@news.example.org".to_string(),
+            "535 p%40ss%20w0rd%2F%2B and p%40ss+w0rd%2f%2b".to_string(),
+            format!("535 truncated {}", &plain[..12]),
+            format!("535 piece {}", base64_encode(b"w0rd/", false)),
+        ] {
+            let out = r.redact(&leak);
+            for bad in ["p@ss", "w0rd", "P@SS", "jane", "JANE", "p%40ss", "AGphbmVA", "cEBzcyB3", "amFuZU", "w0rd"] {
+                assert!(!out.contains(bad), "{bad} left in {out:?} (from {leak:?})");
+            }
+            assert!(out.contains(REDACTED), "{out}");
+        }
+        // Ordinary answers are left alone.
+        for ok in [
+            "550 5.1.1 <records@agency.example.org>: mailbox unavailable",
+            "554 5.7.1 ACCESS DENIED: ADDRESS REJECTED Authentication required AAAA",
+            "421 4.3.0 service shutting down",
+        ] {
+            assert_eq!(r.redact(ok), ok);
+        }
+        assert_eq!(Redactor::default().redact("535 anything"), "535 anything");
+    }
+
+    #[test]
+    fn a_password_goes_in_clear_only_to_this_machine_or_when_allowed() {
+        let check = |u: &str| check_encrypted(&url::Url::parse(u).unwrap());
+        for ok in [
+            "smtps://jane@smtp.example.org",
+            "smtp://jane@smtp.example.org:587?tls=required",
+            "smtp://jane@127.0.0.1:2525",
+            "smtp://jane@127.8.9.10:25",
+            "smtp://jane@[::1]:25",
+            "smtp://jane@[::ffff:127.0.0.1]:25",
+            "smtp://jane@localhost:25",
+            "smtp://jane@LOCALHOST",
+            "smtp://jane@smtp.example.org:25?allow_plaintext=true",
+            "smtp://jane@smtp.example.org:587?tls=opportunistic&allow_plaintext=true",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "smtp://jane@smtp.example.org",
+            "smtp://jane@smtp.example.org:587?tls=opportunistic",
+            "smtp://jane@128.0.0.1",
+            "smtp://jane@localhost.example.org",
+            "smtp://jane@0.0.0.0:25",
+            "smtp://jane@smtp.example.org?allow_plaintext=false",
+        ] {
+            let e = check(refused).unwrap_err().to_string();
+            assert!(e.starts_with("refusing to send the SMTP password to "), "{refused}: {e}");
+            assert!(e.contains("allow_plaintext=true") && !e.contains("jane"), "{e}");
+        }
+        assert!(check("smtp://jane@smtp.example.org?allow_plaintext=maybe").is_err());
+    }
+
+    #[test]
+    fn control_characters_become_visible() {
+        assert_eq!(visible("plain text, é ü"), "plain text, é ü");
+        assert_eq!(visible("a\u{1b}[2Jb\0c\u{7f}d\u{9b}e\u{202e}f\n"), "a\\x1b[2Jb\\x00c\\x7fd\\u{9b}e\\u{202e}f\\x0a");
+    }
+
+    #[test]
+    fn the_date_header_is_noon_utc_of_today() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let secs = date_header(d).duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs, 1_772_452_800);
+    }
+}

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
+use crate::core::dates::MAX_PERIOD_DAYS;
 use crate::core::daytype::DayType;
 use crate::{Error, Result};
 
@@ -123,7 +124,16 @@ pub fn slug(name: &str, state: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_matches('-').to_string()
+    let out = out.trim_matches('-').to_string();
+    // A name with no ASCII letters or digits ("Ciudad de México" keeps some; "東京都" none) would
+    // otherwise give every such agency the bare state as its key: add a short hash of the name.
+    if name.chars().any(|c| c.is_ascii_alphanumeric()) {
+        out
+    } else {
+        use sha2::Digest;
+        let hash = hex::encode(&sha2::Sha256::digest(name.trim().as_bytes())[..4]);
+        format!("agency-{hash}-{}", state.trim().to_ascii_lowercase())
+    }
 }
 
 fn valid_key(key: &str) -> bool {
@@ -139,7 +149,9 @@ pub fn valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';' || c == '<' || c == '>' || c == '"')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';' || c == '<' || c == '>' || c == '"')
 }
 
 fn blank_to_none(s: Option<&str>) -> Option<String> {
@@ -217,9 +229,13 @@ pub fn validate(conn: &Connection, input: &AgencyInput) -> Result<std::result::R
         problems.push(("portal_url", u.clone(), "a portal URL must start with https:// or http://".into()));
     }
     let response_days = blank_to_none(input.response_days.as_deref()).and_then(|d| match d.parse::<u32>() {
-        Ok(n) if n > 0 => Some(n),
+        Ok(n) if (1..=MAX_PERIOD_DAYS).contains(&n) => Some(n),
         _ => {
-            problems.push(("response_days", d.clone(), "not a whole number of days above 0".into()));
+            problems.push((
+                "response_days",
+                d.clone(),
+                format!("not a whole number of days from 1 to {MAX_PERIOD_DAYS}"),
+            ));
             None
         }
     });
@@ -354,6 +370,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_without_ascii_letters_get_distinct_keys() {
+        let a = slug("東京都", "CO");
+        let b = slug("大阪市", "CO");
+        assert!(a.starts_with("agency-") && a.ends_with("-co"), "{a}");
+        assert_ne!(a, b);
+        assert!(valid_key(&a));
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slug("City of Austin", "TX"), "city-of-austin-tx");
         assert_eq!(slug("  Portland Public Schools (OR) ", "or"), "portland-public-schools-or-or");
@@ -376,4 +401,3 @@ mod tests {
         assert!("town".parse::<Kind>().is_err());
     }
 }
-

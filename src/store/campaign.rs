@@ -143,4 +143,3 @@ mod tests {
         assert_eq!(default_prefix("overtime"), "OVERTI");
     }
 }
-

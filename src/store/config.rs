@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::core::dates::MAX_PERIOD_DAYS;
 use crate::{Error, Result};
 
 /// Every setting a user may set, with what it is for and its default.
@@ -33,11 +34,12 @@ fn known(name: &str) -> Result<&'static (&'static str, &'static str, Option<&'st
     })
 }
 
-pub fn set(conn: &Connection, name: &str, value: &str) -> Result<()> {
+/// Sets (or, with an empty value, clears) a setting.
+pub fn set(conn: &rusqlite::Transaction<'_>, name: &str, value: &str) -> Result<()> {
     let (key, _, _) = known(name.trim())?;
     let value = value.trim();
-    if key.starts_with("policy.") && !value.parse::<u32>().is_ok_and(|n| n > 0) {
-        return Err(Error::invalid(format!("{key} must be a whole number above 0")));
+    if key.starts_with("policy.") && !value.parse::<u32>().is_ok_and(|n| (1..=MAX_PERIOD_DAYS).contains(&n)) {
+        return Err(Error::invalid(format!("{key} must be a whole number from 1 to {MAX_PERIOD_DAYS}")));
     }
     if *key == "requester.email" && !value.is_empty() && !crate::store::agency::valid_email(value) {
         return Err(Error::invalid(format!("'{value}' is not a valid email address")));

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_letters.sql"),
     include_str!("../../migrations/004_intake.sql"),
     include_str!("../../migrations/005_metrics.sql"),
+    include_str!("../../migrations/006_people.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.
@@ -44,7 +45,7 @@ pub fn create_or_open(path: &Path, recompute: Recompute<'_>) -> Result<Connectio
     if path.exists() {
         return open_existing(path, recompute);
     }
-    let mut conn = Connection::open(path).map_err(|e| Error::Db(e.into()))?;
+    let mut conn = Connection::open(path)?;
     configure(&conn, false)?;
     migrate(&mut conn, recompute)?;
     Ok(conn)
@@ -97,12 +98,16 @@ fn rw_flags() -> OpenFlags {
 /// Whether the file and its folder (where SQLite keeps the WAL and shared-memory files) can be
 /// written.
 fn writable(path: &Path) -> bool {
-    let file_ok = std::fs::OpenOptions::new().write(true).open(path).is_ok();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let probe = dir.join(format!(".foiatrack-probe-{}", std::process::id()));
-    let dir_ok = std::fs::File::create(&probe).is_ok();
-    let _ = std::fs::remove_file(&probe);
-    file_ok && dir_ok
+    access_w(path) && access_w(dir)
+}
+
+/// `access(W_OK)`: false on a read-only mount even for root, and cheap enough for every request.
+fn access_w(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
 }
 
 /// Read-only and immutable: on a read-only mount SQLite cannot create the WAL's shared-memory
@@ -158,6 +163,16 @@ fn configure(conn: &Connection, read_only: bool) -> Result<()> {
     Ok(())
 }
 
+/// Who is acting on this connection (one per CLI process, one per web request): every event
+/// written through it records the name. Kept in a temporary table, so it never reaches the file.
+pub fn set_actor(conn: &Connection, name: &str) -> Result<()> {
+    let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    let name = if name.trim().is_empty() { "unknown".to_string() } else { name.trim().to_string() };
+    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS acting_as (name TEXT NOT NULL); DELETE FROM temp.acting_as;")?;
+    conn.execute("INSERT INTO temp.acting_as (name) VALUES (?1)", [name])?;
+    Ok(())
+}
+
 pub fn user_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
@@ -184,6 +199,7 @@ pub fn migrate(conn: &mut Connection, recompute: Recompute<'_>) -> Result<()> {
 
 /// Applies migrations `from+1 ..= to`. Public so the migration test can stop at any version.
 pub fn migrate_from(conn: &mut Connection, from: i64, to: i64, recompute: Recompute<'_>) -> Result<()> {
+    let mut figures_added = false;
     for v in (from + 1)..=to {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.
@@ -192,10 +208,15 @@ pub fn migrate_from(conn: &mut Connection, from: i64, to: i64, recompute: Recomp
         }
         tx.execute_batch(MIGRATIONS[(v - 1) as usize])?;
         tx.pragma_update(None, "user_version", v)?;
-        if v == 5 {
-            // The report figures are new in version 5: compute them for existing requests.
-            recompute(&tx)?;
-        }
+        tx.commit()?;
+        // The report figures are new in version 5.
+        figures_added |= v == 5;
+    }
+    if figures_added && to == latest_version() {
+        // Computed once the schema is complete, since the replay reads today's tables; a crash
+        // before this commit leaves figures that `doctor --fix` recomputes.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        recompute(&tx)?;
         tx.commit()?;
     }
     let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rusqlite::{Connection, Transaction, params};
 
-use crate::core::calendar::{Calendar, federal};
+use crate::core::calendar::Calendar;
 use crate::core::csvin;
 
 use crate::error::RowProblem;
@@ -62,8 +62,7 @@ pub fn remove(conn: &Transaction<'_>, state: &str, date: NaiveDate) -> Result<St
     let Some(name) = cal.holiday_name(date) else {
         return Err(Error::invalid(format!("{date} is not a holiday in {state}")));
     };
-    let is_federal = federal(date.year()).iter().any(|(d, _)| *d == date);
-    if is_federal {
+    if cal.is_built_in(date) {
         conn.execute(
             "INSERT INTO holiday_changes (state, date, change, name) VALUES (?1, ?2, 'removed', ?3)
              ON CONFLICT (state, date) DO UPDATE SET change = 'removed', name = excluded.name",
@@ -85,30 +84,23 @@ pub struct HolidayRow {
 
 /// Reads and checks a whole holiday file; any bad row fails it with every problem listed.
 pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<HolidayRow>> {
-    let data = csvin::crlf_to_lf(data);
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(data.as_slice());
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}: cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect::<Vec<_>>();
+    let table = csvin::read_table(file, data)?;
+    let headers = table.headers;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(si), Some(di), Some(ni)) = (col("state"), col("date"), col("name")) else {
         return Err(Error::invalid(format!("{file}: the header must have the columns state, date, name")));
     };
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
+    for rec in table.records {
+        let (line, rec) = match rec {
             Ok(r) => r,
-            Err(e) => {
-                problems.push(RowProblem::unreadable(file, &e));
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
         let problem = |column: &str, value: String, message: String| RowProblem {
             file: file.into(),
             line,
@@ -139,4 +131,3 @@ pub fn parse_file(conn: &Connection, file: &str, data: &[u8]) -> Result<Vec<Holi
     }
     if problems.is_empty() { Ok(rows) } else { Err(Error::Import { file: file.into(), problems }) }
 }
-

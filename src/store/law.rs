@@ -278,4 +278,3 @@ pub fn reset_override(conn: &Transaction<'_>, code: &str) -> Result<Law> {
     conn.execute("DELETE FROM law_overrides WHERE code = ?1", [&law.code])?;
     get(conn, &law.code)
 }
-

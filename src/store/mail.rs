@@ -2,9 +2,7 @@
 //! requests, stored as inbound communications with their attachments. Importing the same message
 //! twice changes nothing.
 
-
 use chrono::NaiveDate;
-use mail_parser::MimeHeaders;
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -132,4 +130,3 @@ pub fn correspondence(conn: &Connection, request_id: i64) -> Result<Vec<Correspo
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(v)
 }
-

@@ -11,3 +11,4 @@ pub mod law;
 pub mod mail;
 pub mod outbox;
 pub mod request;
+pub mod users;

@@ -5,13 +5,12 @@
 //! request's event (`sent` or `followed-up`) is logged in the same transaction. A message left
 //! in `sending` (the process died mid-send) is never re-sent silently: `resolve` settles it.
 
-
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::core::letter::LetterKind;
 use crate::Result;
+use crate::core::letter::LetterKind;
 
 /// A message left in 'sending': the process stopped between starting and finishing the send.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -114,4 +113,3 @@ pub fn outbox(conn: &Connection, campaign: Option<&str>) -> Result<Vec<OutboxRow
     }
     Ok(rows)
 }
-

@@ -102,6 +102,9 @@ pub struct Event {
     pub recorded_on: NaiveDate,
     pub voided_on: Option<NaiveDate>,
     pub void_reason: Option<String>,
+    /// Who logged it (absent for events logged before foiatrack recorded people).
+    pub actor: Option<String>,
+    pub voided_by: Option<String>,
 }
 
 impl Event {
@@ -121,8 +124,10 @@ impl Event {
 /// Every event of a request, in date order then logging order.
 pub fn events(conn: &Connection, request_id: i64) -> Result<Vec<Event>> {
     let mut stmt = conn.prepare(
-        "SELECT id, kind, on_date, note, days, until, amount_cents, via, reference, recorded_on, voided_on, void_reason
-         FROM events WHERE request_id = ?1 ORDER BY on_date, id",
+        "SELECT e.id, e.kind, e.on_date, e.note, e.days, e.until, e.amount_cents, e.via, e.reference, e.recorded_on,
+                e.voided_on, e.void_reason, w.actor, w.voided_by
+         FROM events e LEFT JOIN event_actors w ON w.event_id = e.id
+         WHERE e.request_id = ?1 ORDER BY e.on_date, e.id",
     )?;
     let v = stmt
         .query_map([request_id], |r| {
@@ -139,6 +144,8 @@ pub fn events(conn: &Connection, request_id: i64) -> Result<Vec<Event>> {
                 recorded_on: r.get(9)?,
                 voided_on: r.get(10)?,
                 void_reason: r.get(11)?,
+                actor: r.get(12)?,
+                voided_by: r.get(13)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -202,7 +209,6 @@ impl NewEvent {
     }
 }
 
-
 /// Appends an event; the caller replays and checks it in the same transaction.
 pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: NaiveDate) -> Result<i64> {
     tx.execute(
@@ -221,11 +227,18 @@ pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: 
             today
         ],
     )?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO event_actors (event_id, actor) VALUES (?1, COALESCE((SELECT name FROM temp.acting_as), 'unknown'))",
+        [id],
+    )?;
+    Ok(id)
 }
 
-/// An event's request, kind, date and whether it is void already.
-pub fn event_row(conn: &Connection, event_id: i64) -> Result<Option<(i64, EventKind, NaiveDate, Option<NaiveDate>)>> {
+/// An event's request id, kind, date and the day it was voided (if it was).
+pub type EventRow = (i64, EventKind, NaiveDate, Option<NaiveDate>);
+
+pub fn event_row(conn: &Connection, event_id: i64) -> Result<Option<EventRow>> {
     Ok(conn
         .query_row("SELECT request_id, kind, on_date, voided_on FROM events WHERE id = ?1", [event_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -236,5 +249,11 @@ pub fn event_row(conn: &Connection, event_id: i64) -> Result<Option<(i64, EventK
 /// Marks an event void; it stays in the history.
 pub fn void_event(tx: &Transaction<'_>, event_id: i64, reason: &str, today: NaiveDate) -> Result<()> {
     tx.execute("UPDATE events SET voided_on = ?2, void_reason = ?3 WHERE id = ?1", params![event_id, today, reason])?;
+    tx.execute(
+        "INSERT INTO event_actors (event_id, actor, voided_by)
+         VALUES (?1, 'unknown', COALESCE((SELECT name FROM temp.acting_as), 'unknown'))
+         ON CONFLICT (event_id) DO UPDATE SET voided_by = excluded.voided_by",
+        [event_id],
+    )?;
     Ok(())
 }

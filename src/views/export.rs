@@ -6,8 +6,8 @@ use rusqlite::{Connection, types::ValueRef};
 use serde_json::{Map, Value};
 
 use crate::core::deadline::business_days_between;
-use crate::projection::Calendars;
 use crate::core::status::Status;
+use crate::projection::Calendars;
 use crate::{Error, Result};
 
 /// A flat table: column names and rows of JSON values (numbers stay numbers).
@@ -165,8 +165,27 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
     Ok(t)
 }
 
+/// A TEXT value for a calendar. RFC 5545 allows no control characters in TEXT but the tab, and
+/// a bare CR or LF ends the content line, so: CR LF, a lone CR and a lone LF become one line feed
+/// when `lines` (the icalendar crate writes it as the escape `\n`) or a space when not (SUMMARY
+/// is one line); tabs become spaces and other control characters visible symbols. The crate
+/// escapes `\`, `;` and `,` and folds lines at 75 octets.
+fn ics_text(s: &str, lines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => out.push(if lines { '\n' } else { ' ' }),
+            '\t' => out.push(' '),
+            c => crate::views::render::push_visible(&mut out, c),
+        }
+    }
+    out
+}
+
 /// Due dates and follow-up dates of open requests as an iCalendar file. Deterministic: UIDs
-/// come from tracking codes and the stamp from `today`.
+/// come from tracking codes and the stamp from `today`. Agency names are made safe by [`ics_text`].
 pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<String> {
     use icalendar::{Calendar, Component, EventLike};
     let requests = crate::views::request::list(
@@ -176,10 +195,13 @@ pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
     )?;
     let stamp = Utc.from_utc_datetime(&today.and_hms_opt(0, 0, 0).expect("midnight exists"));
     let mut cal = Calendar::new();
-    cal.name(&match campaign {
-        Some(c) => format!("foiatrack deadlines: {c}"),
-        None => "foiatrack deadlines".into(),
-    });
+    cal.name(&ics_text(
+        &match campaign {
+            Some(c) => format!("foiatrack deadlines: {c}"),
+            None => "foiatrack deadlines".into(),
+        },
+        false,
+    ));
     for l in requests.iter().filter(|l| l.request.status.can_be_overdue()) {
         let r = &l.request;
         if let Some(due) = r.due_on {
@@ -187,8 +209,11 @@ pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
                 icalendar::Event::new()
                     .uid(&format!("{}-due@foiatrack", r.tracking_code))
                     .timestamp(stamp)
-                    .summary(&format!("{} due: {}", r.tracking_code, r.agency_name))
-                    .description(&format!("Response due under the {} law. Status: {}.", r.state, r.status))
+                    .summary(&ics_text(&format!("{} due: {}", r.tracking_code, r.agency_name), false))
+                    .description(&ics_text(
+                        &format!("Response due under the {} law. Status: {}.", r.state, r.status),
+                        true,
+                    ))
                     .all_day(due)
                     .done(),
             );
@@ -198,12 +223,28 @@ pub fn calendar(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
                 icalendar::Event::new()
                     .uid(&format!("{}-followup@foiatrack", r.tracking_code))
                     .timestamp(stamp)
-                    .summary(&format!("{} follow up: {}", r.tracking_code, r.agency_name))
-                    .description(&format!("Follow-up date from the campaign policy. Status: {}.", r.status))
+                    .summary(&ics_text(&format!("{} follow up: {}", r.tracking_code, r.agency_name), false))
+                    .description(&ics_text(
+                        &format!("Follow-up date from the campaign policy. Status: {}.", r.status),
+                        true,
+                    ))
                     .all_day(f)
                     .done(),
             );
         }
     }
     Ok(cal.done().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ics_text;
+
+    #[test]
+    fn calendar_text_has_no_bare_line_breaks_or_controls() {
+        assert_eq!(ics_text("Town of\rEvil\nville\r\nCO", false), "Town of Evil ville CO");
+        assert_eq!(ics_text("one\rtwo\r\nthree\nfour", true), "one\ntwo\nthree\nfour");
+        assert_eq!(ics_text("tab\there \x1b[31m\x00", false), "tab here ␛[31m␀");
+        assert_eq!(ics_text("Ünïcode, semi; back\\slash", false), "Ünïcode, semi; back\\slash");
+    }
 }

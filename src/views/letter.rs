@@ -16,7 +16,6 @@ use crate::projection::Calendars;
 use crate::store::request::{self, Request};
 use crate::{Error, Result};
 
-
 /// Everything a letter can say, already formatted for print.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LetterContext {
@@ -230,7 +229,7 @@ pub fn render(ctx: &LetterContext) -> Result<Letter> {
         LetterKind::Followup => FollowupLetter(ctx).render(),
         LetterKind::Appeal => AppealLetter(ctx).render(),
     }
-    .map_err(|e| Error::invalid(format!("cannot render the {} letter: {e}", ctx.kind)))?;
+    .map_err(|e| Error::Internal(format!("cannot render the {} letter: {e}", ctx.kind)))?;
     Ok(Letter {
         kind: ctx.kind,
         tracking_code: ctx.tracking_code.clone(),
@@ -246,4 +245,3 @@ pub fn letter(conn: &Connection, code: &str, kind: LetterKind, today: NaiveDate)
     let req = request::find(conn, code)?;
     render(&context(conn, &req, kind, today)?)
 }
-

@@ -4,6 +4,7 @@
 pub mod data;
 pub mod export;
 pub mod letter;
+pub mod render;
 pub mod report;
 pub mod request;
 pub mod send;

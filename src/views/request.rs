@@ -4,13 +4,13 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use crate::Result;
 use crate::core::calendar::Calendar;
 use crate::core::daytype::DayType;
 use crate::core::deadline;
 use crate::core::status::{EventKind, Status};
 use crate::projection::{Calendars, period, timeline};
 use crate::store::request::{Event, Request, SELECT, events, find, from_row};
-use crate::Result;
 
 /// Filters for listing requests.
 #[derive(Debug, Clone, Default)]
@@ -250,4 +250,3 @@ pub fn digest(conn: &Connection, campaign: Option<String>, today: NaiveDate) -> 
     }
     Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due })
 }
-

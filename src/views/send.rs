@@ -5,15 +5,14 @@
 //! request's event (`sent` or `followed-up`) is logged in the same transaction. A message left
 //! in `sending` (the process died mid-send) is never re-sent silently: `resolve` settles it.
 
-
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::core::status::Status;
 use crate::store::outbox::{Pending, pending};
 use crate::store::request;
 use crate::views::request::{Filter, list};
-use crate::core::status::Status;
 use crate::{Error, Result};
 
 /// The draft requests a send would pick, split by how they can go.
@@ -85,8 +84,7 @@ pub struct Chase {
 /// already today.
 pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> Result<Vec<Chase>> {
     let threshold = crate::store::config::number(conn, "policy.followups_before_appeal")?;
-    let list =
-        list(conn, &Filter { campaign: campaign.map(String::from), ..Default::default() }, today)?;
+    let list = list(conn, &Filter { campaign: campaign.map(String::from), ..Default::default() }, today)?;
     let mut out = Vec::new();
     for l in list {
         let r = &l.request;
@@ -124,4 +122,3 @@ pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
     out.sort_by(|a, b| b.overdue_days.cmp(&a.overdue_days).then(a.tracking_code.cmp(&b.tracking_code)));
     Ok(out)
 }
-

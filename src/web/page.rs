@@ -1,0 +1,185 @@
+//! What every page shares: the layout's header (who is signed in, the form token for the
+//! sign-out button), security headers on every answer, error pages, and the assets compiled
+//! into the binary.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+
+use super::state::{AppState, Role, Session};
+
+/// The largest upload accepted (spending files, mailboxes): bigger ones are refused before they
+/// are read.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// No inline script anywhere; styles from our own stylesheet (the report keeps its inline
+/// `<style>` so it stays one self-contained file); forms post only to us; no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                       object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// The parts of the layout every page needs.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub user: String,
+    pub role: Role,
+    pub csrf: String,
+    /// Which navigation entry is current ("home", "campaigns", ...).
+    pub current: &'static str,
+    pub today: String,
+}
+
+impl Chrome {
+    pub fn new(s: &Session, current: &'static str, state: &AppState) -> Self {
+        Chrome { user: s.user.clone(), role: s.role, csrf: s.csrf.clone(), current, today: state.today().to_string() }
+    }
+
+    pub fn can_act(&self) -> bool {
+        self.role >= Role::Staff
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn role_name(&self) -> &'static str {
+        self.role.as_str()
+    }
+
+    /// `aria-current` for a navigation entry.
+    pub fn aria(&self, entry: &str) -> &'static str {
+        if self.current == entry { "page" } else { "false" }
+    }
+}
+
+/// An error as a page: what went wrong, in one sentence, with the status that fits.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        PageError { status, message: message.into() }
+    }
+
+    pub fn forbidden(what: &str) -> Self {
+        PageError::new(StatusCode::FORBIDDEN, format!("Your role does not allow this: {what}."))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        PageError::new(StatusCode::NOT_FOUND, format!("{what} was not found."))
+    }
+}
+
+impl From<crate::Error> for PageError {
+    fn from(e: crate::Error) -> Self {
+        use crate::Error as E;
+        let status = match &e {
+            E::NotFound { .. } => StatusCode::NOT_FOUND,
+            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            e if e.is_internal() => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Db(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        PageError::new(status, e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for PageError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (a bug in foiatrack): {e}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            status: self.status.as_u16(),
+            reason: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message).into_response(),
+        }
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template into a response.
+pub fn render(t: &impl Template) -> PageResult {
+    t.render().map(|h| Html(h).into_response()).map_err(|e| {
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (a bug in foiatrack): {e}"))
+    })
+}
+
+/// Runs database work off the async threads, acting as the signed-in user.
+pub async fn with_db<T: Send + 'static>(
+    state: &Arc<AppState>,
+    session: &Session,
+    work: impl FnOnce(&mut rusqlite::Connection) -> crate::Result<T> + Send + 'static,
+) -> Result<T, PageError> {
+    let state = state.clone();
+    let user = session.user.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut conn = state.open(&user)?;
+        work(&mut conn)
+    })
+    .await?;
+    Ok(out?)
+}
+
+/// A redirect after a successful form post (303, so a reload does not post again).
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+const CSS: &str = include_str!("../../assets/app.css");
+const JS: &str = include_str!("../../assets/app.js");
+
+pub fn asset_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/assets/app.css",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], CSS)
+            }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+                    JS,
+                )
+            }),
+        )
+}

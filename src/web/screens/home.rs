@@ -1,0 +1,142 @@
+//! Needs action: what staff look at first. Unmatched replies, letters that failed, requests
+//! overdue or due within three business days, follow-ups due, requests waiting on us, each line
+//! linking to its request.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use chrono::NaiveDate;
+
+use crate::core::money::format_cents;
+use crate::store::{mail, outbox};
+use crate::views::request::{Digest, Listed, digest};
+use crate::web::auth::Signed;
+use crate::web::page::{Chrome, PageResult, render, with_db};
+use crate::web::state::AppState;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/", get(home))
+}
+
+/// How many lines each section shows before linking to the full list.
+const LIMIT: usize = 50;
+
+/// A request line on the home page.
+pub struct Line {
+    pub code: String,
+    pub agency: String,
+    pub state: String,
+    pub status: String,
+    pub due_on: String,
+    pub detail: String,
+}
+
+impl Line {
+    fn of(l: &Listed, detail: String) -> Self {
+        let r = &l.request;
+        Line {
+            code: r.tracking_code.clone(),
+            agency: r.agency_name.clone(),
+            state: r.state.clone(),
+            status: r.status.to_string(),
+            due_on: r.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            detail,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/home.html")]
+struct Home {
+    chrome: Chrome,
+    unmatched: Vec<mail::Unmatched>,
+    failed: Vec<outbox::OutboxRow>,
+    sections: Vec<Section>,
+    nothing_listed: bool,
+    more: usize,
+}
+
+/// One list of requests on the page.
+pub struct Section {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub lines: Vec<Line>,
+}
+
+fn lines(list: &[Listed], detail: impl Fn(&Listed) -> String) -> Vec<Line> {
+    list.iter().take(LIMIT).map(|l| Line::of(l, detail(l))).collect()
+}
+
+fn business_days_left(l: &Listed) -> String {
+    match l.days_left {
+        Some(0) => "due today".into(),
+        Some(1) => "1 business day left".into(),
+        Some(n) => format!("{n} business days left"),
+        None => String::new(),
+    }
+}
+
+async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
+    let today = state.today();
+    let (d, unmatched, failed): (Digest, _, _) = with_db(&state, &s, move |conn| {
+        let d = digest(conn, None, today)?;
+        let unmatched = mail::unmatched(conn)?;
+        let failed: Vec<outbox::OutboxRow> =
+            outbox::outbox(conn, None)?.into_iter().filter(|o| o.state == "failed").collect();
+        Ok((d, unmatched, failed))
+    })
+    .await?;
+    let due_soon: Vec<Listed> = d.due_soon.iter().filter(|l| l.days_left.is_some_and(|n| n <= 3)).cloned().collect();
+    let more = [d.overdue.len(), due_soon.len(), d.followups_due.len()].iter().filter(|n| **n > LIMIT).count();
+    let waiting = d
+        .waiting_on_us
+        .iter()
+        .take(LIMIT)
+        .map(|w| Line {
+            code: w.tracking_code.clone(),
+            agency: w.agency_name.clone(),
+            state: String::new(),
+            status: w.status.to_string(),
+            due_on: String::new(),
+            detail: waiting_detail(w.since, today, &w.reason, w.fee_cents),
+        })
+        .collect();
+    let page = Home {
+        chrome: Chrome::new(&s, "home", &state),
+        unmatched: unmatched.into_iter().take(LIMIT).collect(),
+        failed,
+        sections: vec![
+            Section {
+                id: "overdue",
+                title: "Overdue",
+                lines: lines(&d.overdue, |l| format!("{} business days overdue", l.overdue_days.unwrap_or(0))),
+            },
+            Section {
+                id: "due-soon",
+                title: "Due within 3 business days",
+                lines: lines(&due_soon, business_days_left),
+            },
+            Section {
+                id: "followups",
+                title: "Follow-ups due",
+                lines: lines(&d.followups_due, |l| {
+                    format!("follow up since {}", l.request.followup_on.map(|f| f.to_string()).unwrap_or_default())
+                }),
+            },
+            Section { id: "waiting", title: "Waiting on us", lines: waiting },
+        ],
+        nothing_listed: false,
+        more,
+    };
+    let nothing_listed = page.sections.iter().all(|s| s.lines.is_empty());
+    render(&Home { nothing_listed, ..page })
+}
+
+fn waiting_detail(since: Option<NaiveDate>, today: NaiveDate, reason: &str, fee: Option<i64>) -> String {
+    let days = since.map(|s| (today - s).num_days()).unwrap_or(0);
+    let fee = fee.map(|c| format!(" ({})", format_cents(c))).unwrap_or_default();
+    format!("clock stopped {days} days: {reason}{fee}")
+}
