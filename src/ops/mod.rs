@@ -14,6 +14,7 @@ pub mod mail;
 pub mod request;
 pub mod send;
 pub mod users;
+pub mod vendors;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
