@@ -38,14 +38,17 @@ pub enum CampaignCommand {
         format: Format,
     },
     /// The vendor map: raw spellings ("AMZN Mktp US*2K4L93") -> canonical vendors
+    ///
+    /// Each entry is a regular expression (case-insensitive, at most 200 characters) and a
+    /// vendor name; a spelling gets the vendor of the first entry that matches it, and a spelling
+    /// that matches the campaign's vendor pattern but no entry is listed for review by `report
+    /// vendors`. A campaign starts with the built-in map for its vendor pattern (for Amazon:
+    /// Amazon Marketplace, Amazon Prime, Amazon Web Services, Amazon Digital, Amazon.com); the
+    /// first change stores the whole map, and `reset` goes back to the built-in one.
     #[command(subcommand, name = "vendor-map")]
     VendorMap(VendorMapCommand),
 }
 
-/// Each entry is a regular expression (case-insensitive, at most 200 characters) and a vendor
-/// name; a spelling gets the vendor of the first entry that matches it. A campaign starts with
-/// the built-in map for its vendor pattern (Amazon.com, Amazon Marketplace, Amazon Prime, Amazon
-/// Web Services, Amazon Digital for an Amazon pattern); the first change stores the whole map.
 #[derive(Debug, Subcommand)]
 pub enum VendorMapCommand {
     /// The entries in matching order (`--format csv` writes a file `import` reads back)
@@ -59,7 +62,7 @@ pub enum VendorMapCommand {
     },
     /// Add an entry (at the end, or at --position N)
     #[command(
-        after_help = "Examples:\n  foiatrack campaign vendor-map add amazon-2016 'amazon fresh' 'Amazon Fresh'\n  foiatrack campaign vendor-map add amazon-2016 'amzn\\*' Amazon.com --position 1"
+        after_help = "Examples:\n  foiatrack campaign vendor-map add amazon-2016 'amazon\\.ca' Amazon.ca\n  foiatrack campaign vendor-map add amazon-2016 'amazon fresh' 'Amazon Fresh' --position 1"
     )]
     Add {
         slug: String,
@@ -320,17 +323,18 @@ fn vendor_map(cmd: VendorMapCommand, conn: &mut rusqlite::Connection, ctx: &Cont
             let data = read_file(&file)?;
             let name = file.display().to_string();
             let out = vendor_ops::import(conn, &slug, &name, &data, append, ctx.today)?;
+            let entries = |n: usize| if n == 1 { "1 entry".to_string() } else { format!("{n} entries") };
             if append {
                 println!(
-                    "Added {} entries from {}; the map has {}",
-                    out.imported,
+                    "Added {} from {}; the map has {}",
+                    entries(out.imported),
                     printable_line(&name),
                     out.map.entries.len()
                 );
             } else {
                 println!(
-                    "Imported {} entries from {} (replacing {})",
-                    out.imported,
+                    "Imported {} from {} (replacing {})",
+                    entries(out.imported),
                     printable_line(&name),
                     out.replaced
                 );
