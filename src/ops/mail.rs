@@ -92,8 +92,20 @@ pub struct ImportReport {
 /// skipped and reported, and the others are imported; only a failing database or files folder
 /// stops the import.
 pub fn import_path(conn: &mut Connection, store: &FileStore, path: &Path, today: NaiveDate) -> Result<ImportReport> {
+    import_path_as(conn, store, path, &path.display().to_string(), today)
+}
+
+/// [`import_path`] for a file saved under another name (an upload kept in a temporary folder):
+/// messages are recorded and reported as coming from `shown`.
+pub fn import_path_as(
+    conn: &mut Connection,
+    store: &FileStore,
+    path: &Path,
+    shown: &str,
+    today: NaiveDate,
+) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    let shown = path.display().to_string();
+    let shown = shown.to_string();
     let skip = |report: &mut ImportReport, source: &str, at: Option<(usize, u64)>, reason: String| {
         report.skipped.push(Skipped {
             source: source.to_string(),

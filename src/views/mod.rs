@@ -8,3 +8,4 @@ pub mod render;
 pub mod report;
 pub mod request;
 pub mod send;
+pub mod thread;
