@@ -197,7 +197,8 @@ fn every_kind_of_event_is_logged_through_its_form_and_shown_with_who_logged_it()
 
     // Every other kind on the first request, each with its own fields, in an order the status
     // machine allows.
-    let steps: &[(&str, &[(&str, &str)], &str)] = &[
+    type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let steps: &[Step<'_>] = &[
         ("acknowledged", &[("on", "2026-02-03"), ("via", "email"), ("reference", "R-2026-118")], "awaiting_response"),
         ("extended", &[("on", "2026-02-04"), ("days", "7"), ("note", "letter of 4 February")], "awaiting_response"),
         ("estimated", &[("on", "2026-02-05"), ("until", "2026-04-01")], "awaiting_response"),
@@ -436,7 +437,11 @@ fn the_letter_preview_is_the_cli_letter_and_downloads_are_attachments() {
     let owner = server.owner();
     let page = server.get(Some(&owner), &format!("/requests/{town}/letter?kind=followup"));
     assert_eq!(page.status, 200, "{}", page.body);
-    let body = unescape(between(&page.body, "<pre class=\"letter\" id=\"letter-body\">", "</pre>"));
+    let body = unescape(between(
+        &page.body,
+        "<pre class=\"letter\" id=\"letter-body\" style=\"white-space: pre-wrap\">",
+        "</pre>",
+    ));
     assert_eq!(body, env.ok(&["letter", &town, "--kind", "followup"]));
     assert!(page.body.contains("Send this letter to clerk@town.example.org"));
     // The request page offers the letters that fit.
@@ -540,7 +545,7 @@ fn a_spending_upload_is_previewed_then_imported_on_confirm() {
     let server = Server::start(&env, &[]);
     let owner = server.owner();
     let id = upload_spending(&server, &owner, &town, "pcard-2016.csv", SPENDING.as_bytes());
-    assert_eq!(leftovers(&env), [id.clone()]);
+    assert_eq!(leftovers(&env), std::slice::from_ref(&id));
     let page = server.get(Some(&owner), &format!("/requests/{town}/data/preview?upload={id}"));
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Import pcard-2016.csv for"));
@@ -821,4 +826,18 @@ fn attachments_are_served_by_id_only_as_downloads_and_import_as_spending() {
         (data["total_cents"].as_i64(), data["sources"][0]["file_name"].as_str()),
         (Some(1975), Some("pcard.csv"))
     );
+}
+
+#[test]
+fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
+    let (env, town, _) = setup();
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let big = vec![b'x'; 64 * 1024 * 1024 + 1];
+    for path in [format!("/requests/{town}/data/upload"), "/replies/upload".to_string()] {
+        let a = server.post_multipart(&owner, &path, &[], ("file", "big.csv", &big));
+        assert_eq!(a.status, 413, "{path}: {}", a.body);
+        assert!(a.body.contains("The file is larger than the 64 MB the server accepts."), "{}", a.body);
+    }
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
