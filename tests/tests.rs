@@ -13,6 +13,7 @@ mod web_util;
 
 mod agencies;
 mod core;
+mod data_hostile;
 mod foundation;
 mod help;
 mod intake;
