@@ -474,6 +474,18 @@ fn the_letter_preview_is_the_cli_letter_and_downloads_are_attachments() {
     assert!(eml.body.contains("Date: Mon, 02 Mar 2026 12:00:00 +0000"), "{}", eml.body);
     assert!(eml.body.contains(&format!("Message-ID: <draft.{town}@newsroom.example.org>")));
 
+    // `appeal`: the next step Vermont's law provides, with why, as the CLI says it.
+    let appeal = server.get(Some(&owner), &format!("/requests/{town}/letter?kind=appeal"));
+    assert_eq!(appeal.status, 200, "{}", appeal.body);
+    let out = env.cmd().args(["letter", &town, "--kind", "appeal"]).output().unwrap();
+    let body = unescape(between(&appeal.body, "id=\"letter-body\" style=\"white-space: pre-wrap\">", "</pre>"));
+    assert_eq!(body, String::from_utf8(out.stdout).unwrap());
+    let notes: Vec<String> = String::from_utf8(out.stderr).unwrap().lines().map(str::to_string).collect();
+    assert!(!notes.is_empty());
+    for n in &notes {
+        assert!(unescape(&appeal.body).contains(&format!("<li>{n}</li>")), "{n}");
+    }
+    assert!(appeal.body.contains("<p>This is an administrative appeal.</p>"), "{}", appeal.body);
     // A follow-up on a request never sent: one sentence.
     let draft = server.get(Some(&owner), &format!("/requests/{city}/letter?kind=followup"));
     assert_eq!(draft.status, 422);

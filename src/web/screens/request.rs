@@ -326,13 +326,18 @@ impl RequestPage {
                 values: EventFields { on: today.clone(), ..Default::default() },
             })
             .collect();
+        // The letters that fit: the request while a draft, a follow-up while a follow-up can be
+        // logged, and once sent the next step the law provides (its preview says if it does not
+        // fit yet, and sending checks again).
         let mut letters = Vec::new();
-        for (event, kind) in
-            [(EventKind::Sent, "request"), (EventKind::FollowedUp, "followup"), (EventKind::Appealed, "appeal")]
-        {
-            if d.allowed_events.contains(&event) {
-                letters.push(kind);
-            }
+        if d.allowed_events.contains(&EventKind::Sent) {
+            letters.push("request");
+        }
+        if d.allowed_events.contains(&EventKind::FollowedUp) {
+            letters.push("followup");
+        }
+        if d.status != crate::core::status::Status::Draft {
+            letters.push("appeal");
         }
         let data = DataLines {
             total: data.total_cents.map(format_cents).unwrap_or_else(|| "no figures yet".into()),
@@ -556,13 +561,35 @@ fn kind_of(s: &str) -> Result<LetterKind, PageError> {
 struct LetterPage {
     chrome: Chrome,
     code: String,
-    kind: &'static str,
-    kinds: Vec<&'static str>,
+    /// The kind asked for (`appeal`: the next step the law provides).
+    asked: &'static str,
+    /// The letter it is, e.g. "a notice of intent to sue".
+    describe: &'static str,
+    kinds: [&'static str; 3],
     to: String,
     subject: String,
     body: String,
+    notes: Vec<String>,
     can_email: bool,
     message: Option<String>,
+}
+
+impl LetterPage {
+    fn of(chrome: Chrome, asked: LetterKind, l: &Letter, message: Option<String>) -> Self {
+        LetterPage {
+            chrome,
+            code: l.tracking_code.clone(),
+            asked: asked.as_str(),
+            describe: l.kind.describe(),
+            kinds: ["request", "followup", "appeal"],
+            to: opt_line(&l.to),
+            subject: line(&l.subject),
+            body: printable(&l.body).into_owned(),
+            notes: l.notes.iter().map(|n| line(n)).collect(),
+            can_email: l.to.is_some(),
+            message,
+        }
+    }
 }
 
 async fn letter_of(state: &Arc<AppState>, s: &Session, code: String, kind: LetterKind) -> Result<Letter, PageError> {
@@ -578,17 +605,7 @@ async fn letter_preview(
 ) -> PageResult {
     let kind = kind_of(&q.kind)?;
     let l = letter_of(&state, &s, code, kind).await?;
-    render(&LetterPage {
-        chrome: Chrome::new(&s, "campaigns", &state),
-        code: l.tracking_code.clone(),
-        kind: kind.as_str(),
-        kinds: LetterKind::ALL.iter().map(|k| k.as_str()).collect(),
-        to: opt_line(&l.to),
-        subject: line(&l.subject),
-        body: printable(&l.body).into_owned(),
-        can_email: l.to.is_some(),
-        message: None,
-    })
+    render(&LetterPage::of(Chrome::new(&s, "campaigns", &state), kind, &l, None))
 }
 
 /// A file to download: never shown in the browser.
@@ -697,17 +714,8 @@ async fn letter_send(
     let page = letter_of(&state, &s, code, kind).await;
     match page {
         Ok(l) => {
-            let mut res = render(&LetterPage {
-                chrome: Chrome::new(&s, "campaigns", &state),
-                code: l.tracking_code.clone(),
-                kind: kind.as_str(),
-                kinds: LetterKind::ALL.iter().map(|k| k.as_str()).collect(),
-                to: opt_line(&l.to),
-                subject: line(&l.subject),
-                body: printable(&l.body).into_owned(),
-                can_email: l.to.is_some(),
-                message: Some(err.message.clone()),
-            })?;
+            let mut res =
+                render(&LetterPage::of(Chrome::new(&s, "campaigns", &state), kind, &l, Some(err.message.clone())))?;
             *res.status_mut() = err.status;
             Ok(res)
         }
