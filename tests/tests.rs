@@ -9,6 +9,7 @@ mod smtp_server;
 mod util;
 mod web;
 mod web_admin;
+mod web_browser;
 mod web_util;
 
 mod agencies;

@@ -201,7 +201,8 @@ impl AgencyForm {
     }
 
     fn input(&self) -> AgencyInput {
-        let v = |s: &String| Some(s.clone());
+        // Browsers send a textarea's line breaks as CR LF; stored text has LF.
+        let v = |s: &String| Some(s.replace("\r\n", "\n"));
         AgencyInput {
             key: None,
             name: v(&self.name),

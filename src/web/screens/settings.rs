@@ -108,8 +108,12 @@ async fn save(
 ) -> PageResult {
     signed.require(Role::Admin, "changing settings")?;
     let s = signed.0;
-    let values: Vec<(String, String)> =
-        form.into_iter().filter(|(k, _)| config::KEYS.iter().any(|(name, _, _)| name == k)).collect();
+    // Browsers send a textarea's line breaks as CR LF; stored text has LF.
+    let values: Vec<(String, String)> = form
+        .into_iter()
+        .filter(|(k, _)| config::KEYS.iter().any(|(name, _, _)| name == k))
+        .map(|(k, v)| (k, v.replace("\r\n", "\n")))
+        .collect();
     let v = values.clone();
     let outcome = with_db(&state, &s, move |conn| Ok(crate::ops::settings::set_many(conn, &v))).await?;
     match outcome {
