@@ -164,7 +164,9 @@ fn laws_and_holidays_are_read_by_all_and_corrected_by_admins() {
         "Colorado Open Records Act",
         "Response period",
         "Appeal route",
-        "Binds",
+        "Period binds",
+        "Who may request",
+        "Silence",
         "Holidays in 2026",
         "2026-07-03",
         "federal",
@@ -175,6 +177,12 @@ fn laws_and_holidays_are_read_by_all_and_corrected_by_admins() {
         assert!(ok(&co).contains(text), "law page lacks {text}");
     }
     assert!(!co.body.contains("Correct this law"), "a viewer is not offered corrections");
+    // Montana's period binds state executive-branch agencies only: a city is listed as not bound.
+    let mt = s.get(Some(&t.viewer), "/laws/MT");
+    assert!(ok(&mt).contains("state executive-branch agencies only"), "{}", mt.body);
+    assert!(mt.body.contains("City of Missoula</a> <span class=\"note\">(the period does not bind it)</span>"));
+    let missoula = s.get(Some(&t.viewer), "/agencies/city-of-missoula-mt");
+    assert!(ok(&missoula).contains("this agency is not bound by it"), "{}", missoula.body);
     let missing = s.get(Some(&t.viewer), "/laws/ZZ");
     assert_eq!(missing.status, 404, "{}", missing.body);
     assert_eq!(s.get(Some(&t.viewer), "/laws/CO?year=3000").status, 422);

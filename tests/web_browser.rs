@@ -171,6 +171,8 @@ async fn steps(c: &Client, server: &Server, env: &Env) {
     c.goto(&format!("{base}/agencies")).await.unwrap();
     fill(c, "#q", "denver").await;
     c.find(Locator::Css("form.search button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_url(&url(base, "/agencies?q=denver&state=&kind=")).await.unwrap();
+    assert!(!source(c).await.contains("City of Austin"), "the search narrowed the list");
     wait_for(c, "a[href='/agencies/denver-public-schools-co']").await.click().await.unwrap();
     wait_for(c, "a[href='/agencies/denver-public-schools-co/edit']").await.click().await.unwrap();
     wait_for(c, "#phone").await;

@@ -83,6 +83,8 @@ struct ShowPage {
     /// Label and value of each contact detail that is set.
     details: Vec<(&'static str, String)>,
     own_period: String,
+    /// Set when the law's period does not bind this kind of agency.
+    not_bound: Option<String>,
     rate: String,
     median: String,
     fees: String,
@@ -135,8 +137,15 @@ async fn show(
         (None, Some(t)) => format!("{t} (its own, instead of the state law's)"),
         _ => String::new(),
     };
+    let not_bound = match &p.law.scope {
+        Some(c) if !p.law.period_binds(p.agency.kind.as_str()) => {
+            Some(format!("The law's period binds {}; this agency is not bound by it.", c.period_binds.describe()))
+        }
+        _ => None,
+    };
     let page = ShowPage {
         chrome: Chrome::new(&s, "agencies", &state),
+        not_bound,
         saved: q.saved.is_some(),
         details: details(&p.agency),
         own_period,

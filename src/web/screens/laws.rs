@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::core::calendar::Origin;
 use crate::core::daytype::DayType;
-use crate::store::law::{Appeal, Law, LawChange};
+use crate::store::law::LawChange;
 use crate::views::law::{LawPage, LawRow, YEARS, page, table};
 use crate::web::auth::{Posted, Signed};
 use crate::web::page::{Chrome, PageError, PageResult, render, see_other, with_db};
@@ -64,19 +64,9 @@ struct ShowPage {
     chrome: Chrome,
     p: LawPage,
     days: Vec<Day>,
-    appeal: String,
     message: Option<String>,
     done: Option<&'static str>,
     day_types: Vec<&'static str>,
-}
-
-/// What the law provides after a denial or silence, as the researched notes say.
-fn appeal_route(law: &Law) -> String {
-    match law.appeal() {
-        Appeal::Administrative => "An administrative appeal is available before going to court (see the notes).".into(),
-        Appeal::None => "No administrative appeal: a denial is challenged in court.".into(),
-        Appeal::Unknown => "Not recorded; see the notes and sources.".into(),
-    }
 }
 
 fn origin(o: Origin) -> &'static str {
@@ -122,7 +112,6 @@ async fn law_page(
     let failed = message.is_some();
     let page = ShowPage {
         chrome: Chrome::new(s, "laws", state),
-        appeal: appeal_route(&p.law),
         days,
         p,
         message,
