@@ -104,6 +104,14 @@ async fn show(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
     .await?;
     let qs = q.query();
     let link = |base: &str, file: &str, label: &'static str| Link { href: format!("/{base}/{file}{qs}"), label };
+    // The HTML file link downloads it (`download=1`); the document link opens it as a page.
+    let html_file = Link {
+        href: format!(
+            "/reports/findings.html{}download=1",
+            if qs.is_empty() { "?".to_string() } else { format!("{qs}&") }
+        ),
+        label: "Whole report, HTML file",
+    };
     let page = ReportPage {
         chrome: Chrome::new(&s, "reports", &state),
         campaigns,
@@ -115,7 +123,7 @@ async fn show(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
         sections: vec![render::responses_section(&r), render::spending_section(&sp)],
         document: format!("/reports/findings.html{qs}"),
         reports: vec![
-            link("reports", "findings.html", "Whole report, HTML file"),
+            html_file,
             link("reports", "findings.md", "Whole report, Markdown"),
             link("reports", "findings.json", "Whole report, JSON"),
             link("reports", "responses.csv", "Responses, CSV"),
@@ -139,11 +147,6 @@ async fn show(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
             link("exports", "calendar.ics", "Due dates and follow-ups, iCalendar"),
         ],
     };
-    // Adds the `?download=1` of the HTML file link, so that one downloads too.
-    let mut page = page;
-    if let Some(l) = page.reports.first_mut() {
-        l.href = format!("{}{}download=1", l.href, if qs.is_empty() { "?" } else { "&" });
-    }
     render(&page)
 }
 
