@@ -14,6 +14,7 @@ mod web_util;
 
 mod agencies;
 mod core;
+mod data_hostile;
 mod foundation;
 mod help;
 mod intake;

@@ -585,4 +585,28 @@ mod tests {
         // The first line starts a message even when it is not a well-formed separator.
         assert_eq!(mbox_messages(b"From nobody\nSubject: x\n\ny\n").len(), 1);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The mail reader never panics: any bytes split as an mbox, and each piece imported as
+        /// a message into a real (in-memory) database, give messages or errors, never a crash.
+        #[test]
+        fn the_mail_reader_never_panics_on_arbitrary_bytes(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            header in "(From|Subject|To|Date|Message-ID|Content-Type): [ -~]{0,60}",
+        ) {
+            let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let store = FileStore { root: dir.path().join("files") };
+            let mut conn = crate::ops::database::open_in_memory().unwrap();
+            for raw in [bytes.clone(), [header.as_bytes(), b"\r\n\r\n", &bytes].concat()] {
+                let mut mbox = b"From a@x.example Thu Mar 05 10:00:00 2026\n".to_vec();
+                mbox.extend_from_slice(&raw);
+                for m in mbox_messages(&mbox) {
+                    let _ = import_message(&mut conn, &store, &m.contents, "prop", today);
+                }
+                let _ = import_message(&mut conn, &store, &raw, "prop", today);
+            }
+        }
+    }
 }
