@@ -227,17 +227,18 @@ async fn steps(c: &Client, server: &Server, env: &Env) {
         return;
     }
     c.goto(&format!("{base}/requests/{code}")).await.unwrap();
-    let form = c
-        .find(Locator::XPath("//form[.//option[@value='note']]"))
+    // Each event the status allows has its own form inside a <details>; open the note's.
+    c.find(Locator::XPath("//details[summary[normalize-space()='note']]/summary"))
         .await
-        .expect("the request page has a form to log an event, with a 'note' option");
-    form.find(Locator::XPath(".//select[.//option[@value='note']]"))
-        .await
-        .unwrap()
-        .select_by_value("note")
+        .expect("the request page offers a note")
+        .click()
         .await
         .unwrap();
-    form.find(Locator::Css("[name='note']"))
+    let form = c
+        .find(Locator::XPath("//form[.//input[@name='event' and @value='note']]"))
+        .await
+        .expect("the request page has a form to log a note");
+    form.find(Locator::Css("textarea[name='note']"))
         .await
         .expect("a note field")
         .send_keys("Called the clerk from the browser")
