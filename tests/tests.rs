@@ -8,6 +8,9 @@ mod cli;
 mod smtp_server;
 mod util;
 mod web;
+mod web_admin;
+mod web_browser;
+mod web_request;
 mod web_util;
 
 mod agencies;

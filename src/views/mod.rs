@@ -1,10 +1,13 @@
 //! Views: what people read. Request detail, lists and the digest, letters, reports and exports.
 //! Views only read; they take a `&Connection`.
 
+pub mod agency;
 pub mod data;
 pub mod export;
+pub mod law;
 pub mod letter;
 pub mod render;
 pub mod report;
 pub mod request;
 pub mod send;
+pub mod thread;
