@@ -125,8 +125,8 @@ fn demo_reproduces_the_studys_statements() {
         let r = s["rows"].as_array().unwrap().iter().find(|r| r["agency_key"] == key).unwrap();
         (r["previous_total_cents"].as_i64().unwrap(), r["change_percent"].as_f64().unwrap())
     };
-    assert_eq!(change("denver-public-schools-co"), (1_560_726_00, 77.0));
-    assert_eq!(change("city-and-county-of-denver-co"), (548_419_00, 49.0));
+    assert_eq!(change("denver-public-schools-co"), (156_072_600, 77.0));
+    assert_eq!(change("city-and-county-of-denver-co"), (54_841_900, 49.0));
     let c = &s["comparison"];
     assert_eq!(c["only_in_year"].as_array().unwrap().len(), 1);
     assert_eq!(c["only_in_compare_year"].as_array().unwrap().len(), 51);

@@ -263,9 +263,26 @@ fn the_vendor_report_splits_transactions_and_leaves_reported_totals_unsplit() {
     assert!(md.starts_with("# Amazon purchases 2016: vendors"), "{md}");
     let html = env.ok(&["report", "vendors", "--campaign", "amz", "--format", "html"]);
     assert!(html.contains("Counted transactions by vendor") && html.contains("<svg"));
-    // `report all` carries the vendors of a campaign whose agencies sent transactions.
-    let all = env.json(&["report", "all", "--campaign", "amz", "--format", "json"]);
+    // `report all --vendors` carries the vendor report after the other two.
+    let all = env.json(&["report", "all", "--campaign", "amz", "--vendors", "--format", "json"]);
     assert_eq!(all["vendors"]["transactions"], 6);
+    assert!(env.json(&["report", "all", "--campaign", "amz", "--format", "json"]).get("vendors").is_none());
+    let md = env.ok(&[
+        "report",
+        "all",
+        "--campaign",
+        "amz",
+        "--vendors",
+        "--year",
+        "2017",
+        "--compare",
+        "2016",
+        "--format",
+        "md",
+    ]);
+    assert!(md.contains("## Spending, 2017 compared with 2016") && md.contains("## Vendors, 2017"), "{md}");
+    let err = env.fails(&["report", "all", "--vendors"], 2);
+    assert!(err.contains("--campaign"), "{err}");
     let err = env.fails(&["report", "vendors"], 2);
     assert!(err.contains("--campaign"), "{err}");
 }

@@ -95,9 +95,10 @@ Examples:
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Both reports in one self-contained HTML file (or Markdown), with the vendors of a
-    /// campaign whose agencies sent transactions
-    #[command(after_help = "Example:\n  foiatrack report all --campaign amazon-2016 --out report.html")]
+    /// Both reports in one self-contained HTML file (or Markdown), and the vendors with --vendors
+    #[command(
+        after_help = "Examples:\n  foiatrack report all --campaign amazon-2016 --out report.html\n  foiatrack report all --campaign amazon-2016 --year 2017 --compare 2016 --vendors --out report.html"
+    )]
     All {
         #[arg(long)]
         campaign: Option<String>,
@@ -109,6 +110,9 @@ Examples:
         /// The order of the spending ranking
         #[arg(long, value_enum, default_value_t)]
         sort: SortBy,
+        /// Add the vendor report of the campaign (needs --campaign)
+        #[arg(long, requires = "campaign")]
+        vendors: bool,
         #[arg(long, value_enum, default_value = "html")]
         format: ReportFormat,
         #[arg(long)]
@@ -153,10 +157,10 @@ pub fn run(cmd: ReportCommand, ctx: &Context) -> anyhow::Result<()> {
                 _ => serde_json::to_string_pretty(&v)? + "\n",
             })
         }),
-        ReportCommand::All { campaign, year, compare, sort, format, out } => {
+        ReportCommand::All { campaign, year, compare, sort, vendors, format, out } => {
             if format == ReportFormat::Csv {
                 anyhow::bail!(
-                    "`report all` is HTML, Markdown, a table or JSON; for CSV use `report responses`, `report spending` or `report vendors`"
+                    "`report all` is HTML, Markdown, a table or JSON; for CSV use `report responses` or `report spending`"
                 );
             }
             emit(out.as_deref(), || {
@@ -164,10 +168,9 @@ pub fn run(cmd: ReportCommand, ctx: &Context) -> anyhow::Result<()> {
                 let r = report::responses(&conn, campaign.as_deref(), ctx.today)?;
                 let opts = SpendingOptions { year, compare, sort: sort.into() };
                 let s = report::spending_report(&conn, campaign.as_deref(), &opts, ctx.today)?;
-                // The vendors of one campaign, when its agencies sent transactions for the year.
-                let v = match &campaign {
-                    Some(c) => Some(report::vendors(&conn, c, s.year, ctx.today)?).filter(|v| v.transactions > 0),
-                    None => None,
+                let v = match (&campaign, vendors) {
+                    (Some(c), true) => Some(report::vendors(&conn, c, s.year, ctx.today)?),
+                    _ => None,
                 };
                 Ok(match document(format) {
                     Some(doc) => render::findings_document_with(&r, &s, v.as_ref(), doc)?,

@@ -130,20 +130,19 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
             let mut t = query(
                 conn,
                 "SELECT * FROM (
-                 SELECT 'transaction' AS record_type, r.tracking_code, c.slug AS campaign, a.key AS agency_key,
+                 SELECT 'transaction' AS record_type, r.tracking_code, a.key AS agency_key,
                         a.name AS agency_name, a.state, t.txn_date AS date,
                         CAST(strftime('%Y', t.txn_date) AS INTEGER) AS year, t.amount_cents AS amount, t.vendor,
                         NULL AS canonical_vendor, t.description, t.excluded_reason IS NULL AS counted,
                         t.excluded_reason, s.file_name AS source_file, s.sha256 AS source_sha256,
                         s.sheet AS source_sheet, t.row_number AS source_row, NULL AS note, r.campaign_id AS campaign_id
                  FROM transactions t JOIN data_sources s ON s.id = t.source_id JOIN requests r ON r.id = s.request_id
-                 JOIN agencies a ON a.id = r.agency_id JOIN campaigns c ON c.id = r.campaign_id
+                 JOIN agencies a ON a.id = r.agency_id
                  WHERE ?1 IS NULL OR r.campaign_id = ?1
                  UNION ALL
-                 SELECT 'reported_total', r.tracking_code, c.slug, a.key, a.name, a.state, NULL, t.year, t.amount_cents,
+                 SELECT 'reported_total', r.tracking_code, a.key, a.name, a.state, NULL, t.year, t.amount_cents,
                         NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL, NULL, t.note, r.campaign_id
                  FROM reported_totals t JOIN requests r ON r.id = t.request_id JOIN agencies a ON a.id = r.agency_id
-                 JOIN campaigns c ON c.id = r.campaign_id
                  WHERE ?1 IS NULL OR r.campaign_id = ?1)
                  ORDER BY tracking_code, record_type DESC, source_sha256, source_row, year",
                 cid,

@@ -949,10 +949,16 @@ pub struct VendorReport {
     pub review: Vec<ReviewSpelling>,
 }
 
+/// Transactions and their cents, summed in 128 bits (checked when the report is built).
+type Count = (i64, i128);
+
+/// One canonical vendor's count, and the count of each of its spellings.
+type VendorCount = (i64, i128, BTreeMap<String, Count>);
+
 /// Accumulates spellings into canonical vendor lines (sums in 128 bits, checked at the end).
 #[derive(Default)]
 struct VendorAcc {
-    by_vendor: BTreeMap<Option<String>, (i64, i128, BTreeMap<String, (i64, i128)>)>,
+    by_vendor: BTreeMap<Option<String>, VendorCount>,
 }
 
 impl VendorAcc {
