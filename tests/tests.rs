@@ -8,6 +8,7 @@ mod cli;
 mod smtp_server;
 mod util;
 mod web;
+mod web_campaign;
 mod web_util;
 
 mod agencies;

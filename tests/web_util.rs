@@ -41,12 +41,18 @@ pub struct Client {
 impl Server {
     /// Starts the server on `env`'s database (with `env.today`).
     pub fn start(env: &Env, extra: &[&str]) -> Server {
+        Self::start_with_env(env, extra, &[])
+    }
+
+    /// Starts the server with these environment variables set too (mail settings).
+    pub fn start_with_env(env: &Env, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_foiatrack"));
         for (k, _) in std::env::vars() {
             if k.starts_with("FOIATRACK_") {
                 cmd.env_remove(k);
             }
         }
+        cmd.envs(vars.iter().copied());
         let mut child = cmd
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(extra)

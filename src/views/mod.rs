@@ -1,9 +1,11 @@
 //! Views: what people read. Request detail, lists and the digest, letters, reports and exports.
 //! Views only read; they take a `&Connection`.
 
+pub mod campaign_page;
 pub mod data;
 pub mod export;
 pub mod letter;
+pub mod needs_action;
 pub mod render;
 pub mod report;
 pub mod request;
