@@ -865,3 +865,43 @@ fn follow_ups_for_the_ticked_rows_go_through_a_batch() {
     assert!(done.contains("Finished: 0 sent, 3 not sent."), "{done}");
     assert_eq!(smtp.received().len(), 2);
 }
+
+/// The request codes listed in one section of the home page, in order.
+fn section_codes(html: &str, id: &str) -> Vec<String> {
+    let Some(start) = html.find(&format!("<h2 id=\"{id}\">")) else { return Vec::new() };
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    section
+        .match_indices("<a href=\"/requests/")
+        .map(|(i, _)| {
+            let rest = &section[i + 19..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_home_page_reads_bounded_lists_that_match_the_digest() {
+    let env = shared_demo();
+    let server = Server::start(env, &[]);
+    let owner = server.owner();
+    let home = server.get(Some(&owner), "/");
+    assert_eq!(home.status, 200);
+    let due = env.json(&["due", "--format", "json"]);
+    let codes = |list: &serde_json::Value| codes_of(list.as_array().unwrap());
+    assert_eq!(section_codes(&home.body, "overdue"), codes(&due["overdue"]));
+    assert_eq!(section_codes(&home.body, "overdue").len(), 12);
+    for r in due["overdue"].as_array().unwrap() {
+        let line = format!("{} business days overdue", r["overdue_days"]);
+        assert!(home.body.contains(&line), "{line}");
+    }
+    assert_eq!(section_codes(&home.body, "followups"), codes(&due["followups_due"]));
+    assert_eq!(section_codes(&home.body, "waiting"), codes(&due["waiting_on_us"]));
+    let soon: Vec<String> = due["due_soon"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["days_left"].as_i64().is_some_and(|n| n <= 3))
+        .map(|l| l["tracking_code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(section_codes(&home.body, "due-soon"), soon);
+}
