@@ -312,21 +312,23 @@ fn order_by(o: Order, today: NaiveDate) -> String {
 /// Fills in what SQL leaves to Rust: the law's short name and the business days overdue.
 struct Finisher {
     today: NaiveDate,
-    laws: HashMap<String, String>,
+    /// Short names by jurisdiction (a user's corrections never change them), read once.
+    laws: Option<HashMap<String, String>>,
     cals: Calendars,
 }
 
 impl Finisher {
     fn new(today: NaiveDate) -> Self {
-        Finisher { today, laws: HashMap::new(), cals: Calendars::default() }
+        Finisher { today, laws: None, cals: Calendars::default() }
     }
 
     fn finish(&mut self, conn: &Connection, mut row: Row) -> Result<Row> {
-        if !self.laws.contains_key(&row.state) {
-            let law = crate::store::law::get(conn, &row.state)?;
-            self.laws.insert(row.state.clone(), law.short_name);
+        if self.laws.is_none() {
+            let mut stmt = conn.prepare_cached("SELECT code, short_name FROM laws")?;
+            let names = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            self.laws = Some(names);
         }
-        row.law = self.laws[&row.state].clone();
+        row.law = self.laws.as_ref().and_then(|l| l.get(&row.state)).cloned().unwrap_or_default();
         if let Some(due) = row.due_on
             && row.status.can_be_overdue()
             && self.today > due

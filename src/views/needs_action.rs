@@ -6,12 +6,16 @@
 //! first (then ranked by business days overdue), and requests waiting on us in the order they
 //! were created.
 
+use std::collections::HashMap;
+
 use chrono::{Days, NaiveDate};
 use rusqlite::Connection;
 
-use crate::Result;
+use crate::core::daytype::DayType;
+use crate::core::deadline::{EventFact, Period, Rules, Timeline, replay};
 use crate::core::status::Status;
-use crate::projection::{Calendars, timeline};
+use crate::projection::{Calendars, period};
+use crate::{Error, Result};
 use crate::store::outbox::OutboxRow;
 use crate::store::request::{Request, SELECT, from_row};
 use crate::views::request::{Digest, Listed, Waiting, lateness};
@@ -74,10 +78,11 @@ pub fn digest(conn: &Connection, today: NaiveDate, limit: usize) -> Result<Diges
     }
 
     let waiting = Status::ALL.iter().copied().filter(|s| s.is_waiting_on_us());
-    let mut waiting_on_us = Vec::new();
     // (`?2`, today, is bound for every list; this one does not need it.)
-    for r in by_status(conn, waiting, "?2 = ?2", today, limit)? {
-        let t = timeline(conn, &r, &mut cals, false)?;
+    let waiting = by_status(conn, waiting, "?2 = ?2", today, limit)?;
+    let timelines = replay_all(conn, &waiting, &mut cals)?;
+    let mut waiting_on_us = Vec::new();
+    for (r, t) in waiting.into_iter().zip(timelines) {
         waiting_on_us.push(Waiting {
             tracking_code: r.tracking_code.clone(),
             agency_name: r.agency_name.clone(),
@@ -88,6 +93,63 @@ pub fn digest(conn: &Connection, today: NaiveDate, limit: usize) -> Result<Diges
         });
     }
     Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due })
+}
+
+/// The replay of each request, as `projection::timeline` gives it, with the events of all of
+/// them read in one query and each period, calendar and follow-up interval read once.
+fn replay_all(conn: &Connection, reqs: &[Request], cals: &mut Calendars) -> Result<Vec<Timeline>> {
+    if reqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; reqs.len()].join(", ");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT request_id, id, kind, on_date, days, until, amount_cents, reference FROM events
+         WHERE request_id IN ({marks}) AND voided_on IS NULL ORDER BY request_id, on_date, id"
+    ))?;
+    let mut facts: HashMap<i64, Vec<EventFact>> = HashMap::new();
+    let mut rows = stmt.query(rusqlite::params_from_iter(reqs.iter().map(|r| r.id)))?;
+    while let Some(r) = rows.next()? {
+        facts.entry(r.get(0)?).or_default().push(EventFact {
+            id: r.get(1)?,
+            kind: r.get(2)?,
+            on: r.get(3)?,
+            days: r.get(4)?,
+            until: r.get(5)?,
+            amount_cents: r.get(6)?,
+            reference: r.get(7)?,
+        });
+    }
+    // A period depends on the state's law and the agency's own period, nothing else. Over many
+    // states, every law is read in one query (as `projection::period` reads one).
+    let mut periods: HashMap<(String, Option<u32>, Option<DayType>), Period> = HashMap::new();
+    let states: std::collections::HashSet<&str> = reqs.iter().map(|r| r.state.as_str()).collect();
+    if states.len() > 8 {
+        for law in crate::store::law::list(conn)? {
+            periods.insert((law.code.clone(), None, None), Period::new(law.response_days, law.day_type));
+        }
+    }
+    let mut every: HashMap<i64, u32> = HashMap::new();
+    let mut out = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        let key = (req.state.clone(), req.agency_days, req.agency_day_type);
+        let period = match periods.get(&key) {
+            Some(p) => *p,
+            None => *periods.entry(key).or_insert(period(conn, req)?),
+        };
+        let followup_every = match every.get(&req.campaign_id) {
+            Some(n) => *n,
+            None => {
+                let n: u32 = conn.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| {
+                    r.get(0)
+                })?;
+                *every.entry(req.campaign_id).or_insert(n)
+            }
+        };
+        let rules = Rules { period, calendar: cals.get(conn, &req.state)?, followup_every };
+        let f = facts.remove(&req.id).unwrap_or_default();
+        out.push(replay(&f, &rules, false).map_err(|e| Error::Invalid(format!("{}: {}", req.tracking_code, e)))?);
+    }
+    Ok(out)
 }
 
 /// Letters whose sending failed, newest first, at most `limit`.
