@@ -492,6 +492,7 @@ fn start_a_campaign_add_agencies_and_preview_its_letters() {
     env.ok(&["config", "set", "requester.email", "jane@newsroom.example.org"]);
     let server = Server::start(&env, &[]);
     let owner = server.owner();
+    assert!(server.get(Some(&owner), "/campaigns").body.contains("No campaign yet."));
     let form = server.get(Some(&owner), "/campaigns/new");
     assert_eq!(form.status, 200);
     assert!(form.body.contains("<label for=\"slug\">"), "{}", form.body);
@@ -524,6 +525,12 @@ fn start_a_campaign_add_agencies_and_preview_its_letters() {
         ],
     );
     assert_eq!(location(&made), "/campaigns/water-2020");
+    let empty = server.get(Some(&owner), "/campaigns/water-2020");
+    assert_eq!(empty.status, 200);
+    assert!(
+        empty.body.contains("No request matches.")
+            && empty.body.contains("aria-label=\"Requests by status: No requests yet\"")
+    );
     let shown = env.json(&["campaign", "show", "water-2020", "--format", "json"]);
     assert_eq!(shown["campaign"]["code_prefix"], "W2020");
     assert_eq!(shown["campaign"]["fee_limit_cents"], 2500);
@@ -896,6 +903,13 @@ fn the_home_page_reads_bounded_lists_that_match_the_digest() {
     }
     assert_eq!(section_codes(&home.body, "followups"), codes(&due["followups_due"]));
     assert_eq!(section_codes(&home.body, "waiting"), codes(&due["waiting_on_us"]));
+    // Why each waits, from the replay of its events: as the CLI's digest says.
+    let w = &due["waiting_on_us"][0];
+    let since: chrono::NaiveDate = w["since"].as_str().unwrap().parse().unwrap();
+    let days = (chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() - since).num_days();
+    assert_eq!(w["reason"], "fee of $75.00 requested");
+    let line = format!("clock stopped {days} days: fee of $75.00 requested ($75.00)");
+    assert!(home.body.contains(&line), "{line}: {}", home.body);
     let soon: Vec<String> = due["due_soon"]
         .as_array()
         .unwrap()
