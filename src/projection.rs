@@ -30,13 +30,47 @@ pub enum Scope<'a> {
     All,
 }
 
-/// The period that applies to a request: the agency's own, else its state's law.
+/// The period that applies to a request: the agency's own, else its state's law where that
+/// law's period binds the agency's kind, else no fixed period.
 pub fn period(conn: &Connection, req: &Request) -> Result<Period> {
+    Ok(period_source(conn, req)?.0)
+}
+
+/// Where a request's period comes from, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodSource {
+    /// The agency's own period (`agency edit --response-days`).
+    Agency,
+    /// The state's law.
+    Law,
+    /// The law's period binds other kinds of agency only: the note says which and why.
+    NotBound(String),
+}
+
+/// The period that applies to a request and where it comes from.
+pub fn period_source(conn: &Connection, req: &Request) -> Result<(Period, PeriodSource)> {
     if let Some(t) = req.agency_day_type {
-        return Ok(Period::new(req.agency_days, t));
+        return Ok((Period::new(req.agency_days, t), PeriodSource::Agency));
     }
     let law = crate::store::law::get(conn, &req.state)?;
-    Ok(Period::new(law.response_days, law.day_type))
+    let period = Period::new(law.response_days, law.day_type);
+    if period.days.is_some()
+        && !law.period_binds(&req.kind)
+        && let Some(scope) = &law.scope
+    {
+        let cite = scope.period_binds_citation.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+        let kind = req.kind.replace('_', " ");
+        return Ok((
+            Period::new(None, crate::core::daytype::DayType::None),
+            PeriodSource::NotBound(format!(
+                "the {} law's {} bind {}{cite}; this agency is a {kind}, so no statutory period applies to it",
+                law.code,
+                period.describe(),
+                scope.period_binds.describe()
+            )),
+        ));
+    }
+    Ok((period, PeriodSource::Law))
 }
 
 /// Calendars by state, loaded once per command.

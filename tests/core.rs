@@ -254,13 +254,15 @@ fn backup_while_writing_is_consistent_and_doctor_finds_and_fixes() {
     let stray = env.path("test.files/ab");
     std::fs::create_dir_all(&stray).unwrap();
     std::fs::write(stray.join("abandoned"), "x").unwrap();
+    std::fs::write(env.path("test.files/.interrupted.tmp"), "x").unwrap();
     let out = std_cmd(&env, &["doctor"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Derived request figures: 1 problem(s)"), "{text}");
-    assert!(text.contains("Files stored but unreferenced: 1 problem(s)"), "{text}");
+    assert!(text.contains("Files stored but unreferenced: 2 problem(s)"), "{text}");
     env.ok(&["doctor", "--fix"]);
     assert!(!stray.join("abandoned").exists());
+    assert!(!env.path("test.files/.interrupted.tmp").exists());
     env.ok(&["doctor"]);
 }
 

@@ -205,3 +205,13 @@ fn bad_date_flag_is_a_usage_error() {
     let err = env.fails(&["--today", "2026-02-30", "holiday", "list"], 2);
     assert!(err.contains("YYYY-MM-DD"), "{err}");
 }
+
+#[test]
+fn law_show_lists_the_holidays_with_their_origin_and_sources() {
+    let env = Env::new();
+    let out = env.ok(&["law", "show", "DC"]);
+    assert!(out.contains("Holidays 2026:\n"), "{out}");
+    assert!(out.contains("  2026-04-16 Thu  District of Columbia Emancipation Day (state_rule)\n"), "{out}");
+    assert!(out.contains("  2026-10-12 Mon  Columbus Day (federal)\n"), "{out}");
+    assert!(out.contains("Holiday sources:\n  https://"), "{out}");
+}

@@ -8,11 +8,15 @@ mod cli;
 mod smtp_server;
 mod util;
 mod web;
+mod web_admin;
+mod web_browser;
 mod web_campaign;
+mod web_request;
 mod web_util;
 
 mod agencies;
 mod core;
+mod data_hostile;
 mod foundation;
 mod help;
 mod intake;

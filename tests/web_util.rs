@@ -44,7 +44,7 @@ impl Server {
         Self::start_with_env(env, extra, &[])
     }
 
-    /// Starts the server with these environment variables set too (mail settings).
+    /// `start` with environment variables for the server (FOIATRACK_SMTP_URL...).
     pub fn start_with_env(env: &Env, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_foiatrack"));
         for (k, _) in std::env::vars() {

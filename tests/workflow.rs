@@ -345,6 +345,11 @@ fn morning_digest_on_a_fixed_day() {
      TRACKING CODE   AGENCY            STATE   STATUS         DUE ON   FOLLOW UP FROM
     --------------- ----------------- ------- -------------- -------- ----------------
      AMZ16-0004      City of Phoenix   AZ      awaiting_ack            2026-02-17
+
+    Appeal windows closing (1), soonest first:
+     TRACKING CODE   AGENCY               STATE   STATUS         FILE WITH                CLOSES ON    BUSINESS DAYS
+    --------------- -------------------- ------- -------------- ------------------------ ------------ ---------------
+     AMZ16-0065      City of Pittsburgh   PA      awaiting_ack   Office of Open Records   2026-03-20   14 left
     ");
     let json = env.json(&["due", "--format", "json", "--today", "2026-04-01"]);
     assert_eq!(json["today"], "2026-04-01");

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
-use super::output::{Format, opt, print_json, print_list};
+use super::output::{Format, opt, print_json, print_list, printable_line};
 use super::{Context, parse_date, read_file};
 use foiatrack::ops::campaign::{self as campaign_ops, Selection};
 use foiatrack::store::agency::Kind;
@@ -125,6 +125,9 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
         CampaignCommand::Add(a) => {
             let sel = Selection { all: a.all, states: a.states, kinds: a.kinds, keys: a.agencies };
             let report = campaign_ops::add_agencies(&mut conn, &a.slug, &sel, ctx.today)?;
+            for w in foiatrack::views::send::eligibility_warnings(&conn, &report.codes)? {
+                eprintln!("{}", printable_line(&w));
+            }
             if a.format == Format::Json {
                 return print_json(&report);
             }

@@ -221,11 +221,13 @@ pub fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<()> {
     );
 
     // The season of replies.
-    let requests = request_view::list(
+    let mut requests = request_view::list(
         &conn,
         &request_view::Filter { campaign: Some(c.slug.clone()), ..Default::default() },
         today,
     )?;
+    // By tracking code, so the season does not shift when a law's period changes the due dates.
+    requests.sort_by(|a, b| a.request.tracking_code.cmp(&b.request.tracking_code));
     let mut steps: Vec<(NaiveDate, String, Step)> = Vec::new();
     let day = |n: i64| weekday_on_or_after(sent_on + Duration::days(n));
     let ev = |kind: EventKind, on: NaiveDate| NewEvent::new(kind, on);

@@ -79,5 +79,26 @@ pub fn run(campaign: Option<String>, format: DocFormat, ctx: &Context) -> anyhow
             }),
         )
     });
+    println!();
+    section(
+        &format!("Appeal windows closing ({}), soonest first:", d.appeal_windows.len()),
+        d.appeal_windows.is_empty(),
+        || {
+            table(
+                &["tracking_code", "agency", "state", "status", "file_with", "closes_on", "business_days"],
+                d.appeal_windows.iter().map(|w| {
+                    vec![
+                        w.tracking_code.clone(),
+                        w.agency_name.clone(),
+                        w.state.clone(),
+                        w.status.to_string(),
+                        w.file_with.clone(),
+                        w.closes_on.to_string(),
+                        format!("{} left", w.days_left),
+                    ]
+                }),
+            )
+        },
+    );
     Ok(())
 }

@@ -4,9 +4,9 @@ use clap::Args;
 
 use super::Context;
 use super::output::{Format, opt, print_list};
+use foiatrack::core::letter::LetterKind as Step;
 use foiatrack::core::letter::{LetterKind, file_name};
 use foiatrack::ops::send::{self, FileMailer, Mailer, visible};
-use foiatrack::store::law::Appeal;
 use foiatrack::views::letter;
 
 #[derive(Debug, Args)]
@@ -46,10 +46,11 @@ fn appeal_cell(c: &foiatrack::views::send::Chase) -> String {
     if !c.ready_to_appeal {
         return String::new();
     }
-    match c.appeal {
-        Appeal::Administrative => "ready to appeal".into(),
-        Appeal::Unknown => "ready to appeal (check the law)".into(),
-        Appeal::None => "no administrative appeal: court".into(),
+    match c.next_step {
+        Step::Appeal => "ready to appeal".into(),
+        Step::Petition => format!("ready: petition to the {}", c.next_step_body.as_deref().unwrap_or("review body")),
+        Step::NoticeOfIntent => "no appeal: notice of intent to sue".into(),
+        _ => "no appeal: final demand, then court".into(),
     }
 }
 

@@ -18,6 +18,8 @@ pub enum LetterFormat {
 #[command(after_help = "Examples:
   foiatrack letter AMZ16-0007
   foiatrack letter AMZ16-0007 --kind followup
+  foiatrack letter AMZ16-0007 --kind appeal     # the next step the state's law provides:
+                                                # appeal, petition, notice-of-intent or final-demand
   foiatrack letter AMZ16-0007 --format eml --out AMZ16-0007.eml
   foiatrack letter --campaign amazon-2016 --out letters/ --format eml
 
@@ -34,6 +36,8 @@ pub struct LetterArgs {
     /// the folder for the letters
     #[arg(long)]
     out: Option<PathBuf>,
+    /// request, followup, or appeal (the next step the law provides); or name the step:
+    /// petition, notice-of-intent, final-demand
     #[arg(long, value_parser = parse_kind, default_value = "request")]
     kind: LetterKind,
     #[arg(long, value_enum, default_value_t)]
@@ -62,6 +66,9 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
     let conn = ctx.open()?;
     if let Some(code) = a.code {
         let l = letter::letter(&conn, &code, a.kind, ctx.today)?;
+        for n in &l.notes {
+            eprintln!("{}", printable_line(n));
+        }
         let eml = match a.format {
             LetterFormat::Txt => None,
             LetterFormat::Eml => {
@@ -107,6 +114,9 @@ pub fn run(a: LetterArgs, ctx: &Context) -> anyhow::Result<()> {
                 continue;
             }
         };
+        for n in l.notes.iter().filter(|n| n.starts_with("warning:")) {
+            eprintln!("{}", printable_line(n));
+        }
         match (&sender, &l.to) {
             (Some(sender), Some(_)) => {
                 let msg = foiatrack::ops::send::message(

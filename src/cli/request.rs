@@ -153,6 +153,10 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
             if let Some(f) = d.followup_on {
                 println!("Follow up:  from {f}");
             }
+            if let Some(w) = d.appeal_window_closes_on {
+                let verb = if ctx.today > w { "closed" } else { "closes" };
+                println!("Appeal:     appeal window {verb} on {w}");
+            }
             if let Some(e) = d.estimated_on {
                 println!("Estimate:   {e}");
             }

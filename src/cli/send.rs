@@ -5,7 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Context;
-use super::output::{Format, opt, print_list};
+use super::output::{Format, opt, print_list, printable_line, write_file};
 use foiatrack::core::letter::{LetterKind, file_name};
 use foiatrack::ops::send::{self, FileMailer, Mailer, Outcome, SmtpMailer, visible};
 use foiatrack::views::letter;
@@ -27,7 +27,9 @@ Examples:
   foiatrack send --campaign amazon-2016 --rate 20             # at most 20 messages a minute
   foiatrack send AMZ16-0007 AMZ16-0008
   foiatrack send --outbox outbox/ --campaign amazon-2016      # no SMTP: record as sent, write .eml files
-  foiatrack send --resolve AMZ16-0007 --was-sent")]
+  foiatrack send --resolve AMZ16-0007 --was-sent
+  foiatrack send AMZ16-0007 --kind appeal      # the next step the law provides (petitions to an
+                                               # outside body are written out for filing)")]
 pub struct SendArgs {
     /// Tracking codes to send
     #[arg(conflicts_with_all = ["campaign", "resolve"])]
@@ -59,6 +61,10 @@ pub struct SendArgs {
     /// With --resolve: it never left; it may be sent again
     #[arg(long, group = "settled")]
     not_sent: bool,
+    /// request (default), or the next step after a denial or silence for the named codes:
+    /// appeal (whichever the law provides), petition, notice-of-intent or final-demand
+    #[arg(long, value_parser = super::letter::parse_kind, default_value = "request")]
+    kind: LetterKind,
 }
 
 /// The SMTP server from the environment.
@@ -100,17 +106,21 @@ pub fn send_batch(
         {
             std::thread::sleep(p);
         }
-        let outcome =
-            match letter::letter(conn, code, kind, today).and_then(|l| send::send(conn, &l, mailer, sender, today)) {
-                Ok(o) => o,
-                Err(e) => Outcome {
-                    tracking_code: code.clone(),
-                    to: String::new(),
-                    message_id: String::new(),
-                    letter: kind,
-                    error: Some(without_code(code, &e.to_string()).to_string()),
-                },
-            };
+        let outcome = match letter::letter(conn, code, kind, today).and_then(|l| {
+            for n in l.notes.iter().filter(|n| n.starts_with("warning:")) {
+                eprintln!("{}", printable_line(n));
+            }
+            send::send(conn, &l, mailer, sender, today)
+        }) {
+            Ok(o) => o,
+            Err(e) => Outcome {
+                tracking_code: code.clone(),
+                to: String::new(),
+                message_id: String::new(),
+                letter: kind,
+                error: Some(without_code(code, &e.to_string()).to_string()),
+            },
+        };
         match &outcome.error {
             None => {
                 sent += 1;
@@ -155,6 +165,9 @@ pub fn write_paper(
     println!("To send by mail or portal ({}), letters written to {}:", codes.len(), dir.display());
     for code in codes {
         let l = letter::letter(conn, code, kind, today)?;
+        for n in l.notes.iter().filter(|n| n.starts_with("warning:")) {
+            eprintln!("{}", printable_line(n));
+        }
         let path = dir.join(file_name(&l, "txt"));
         std::fs::write(&path, &l.body).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         let agency = foiatrack::store::agency::get(conn, &l.agency_key)?;
@@ -175,6 +188,14 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if a.kind.is_next_step() {
+        return next_steps(&mut conn, &a, ctx);
+    }
+    if a.kind != LetterKind::Request {
+        anyhow::bail!(
+            "send --kind takes request or a next step (appeal, petition, notice-of-intent, final-demand); follow-ups go with `foiatrack followup --send`"
+        );
+    }
     let plan = foiatrack::views::send::plan(&conn, &a.codes, a.campaign.as_deref())?;
     for (code, why) in &plan.skipped {
         println!("skipped {code}: {why}");
@@ -182,6 +203,10 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut by_email = plan.by_email.clone();
     if let Some(n) = a.limit {
         by_email.truncate(n);
+    }
+    let planned: Vec<String> = by_email.iter().chain(plan.by_hand.iter()).cloned().collect();
+    for w in foiatrack::views::send::eligibility_warnings(&conn, &planned)? {
+        eprintln!("{}", printable_line(&w));
     }
     let sender = super::letter::sender(&conn)?;
     let letters_dir = a.letters.clone().or_else(|| a.dry_run.clone()).unwrap_or_else(|| PathBuf::from("letters"));
@@ -234,6 +259,64 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
     }
     if !failed.is_empty() || !plan.unsettled.is_empty() {
         anyhow::bail!("{} failed, {} unsettled", failed.len(), plan.unsettled.len());
+    }
+    Ok(())
+}
+
+/// Sends the next-step letter of each named request: by email where it goes to the agency, else
+/// written out for filing with the outside body (logged once staff record that it was filed).
+fn next_steps(conn: &mut rusqlite::Connection, a: &SendArgs, ctx: &Context) -> anyhow::Result<()> {
+    if a.codes.is_empty() {
+        anyhow::bail!("name the tracking codes to send a {} letter for", a.kind);
+    }
+    let mut emailed = Vec::new();
+    let mut by_hand = Vec::new();
+    for code in &a.codes {
+        let l = letter::letter(conn, code, a.kind, ctx.today)?;
+        for n in &l.notes {
+            eprintln!("{}", printable_line(n));
+        }
+        if l.to.is_some() { emailed.push((code.clone(), l)) } else { by_hand.push(l) }
+    }
+    let mut failed = 0;
+    if !emailed.is_empty() {
+        let sender = super::letter::sender(conn)?;
+        let mut mailer: Box<dyn Mailer> = match &a.outbox {
+            Some(dir) => Box::new(FileMailer::new(dir.clone())?),
+            None => Box::new(smtp_from_env()?),
+        };
+        for (code, l) in &emailed {
+            let o = send::send(conn, l, mailer.as_mut(), &sender, ctx.today)?;
+            match &o.error {
+                None => println!("sent {} {code} to {} (logged as {})", l.kind, o.to, send::event_for(l.kind)),
+                Some(e) => {
+                    failed += 1;
+                    println!("FAILED {} {code}: {e}", l.kind);
+                }
+            }
+        }
+    }
+    if !by_hand.is_empty() {
+        let dir = a.letters.clone().unwrap_or_else(|| PathBuf::from("letters"));
+        std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        for l in &by_hand {
+            let path = dir.join(file_name(l, "txt"));
+            write_file(&path, l.body.as_bytes())?;
+            let log = match send::event_for(l.kind) {
+                foiatrack::core::status::EventKind::Note => format!("note --note \"{} sent by mail\"", l.kind),
+                e => e.to_string(),
+            };
+            println!(
+                "wrote {} {} to {}: send or file it as addressed, then `foiatrack log {} {log}`",
+                l.kind,
+                l.tracking_code,
+                path.display(),
+                l.tracking_code,
+            );
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} failed");
     }
     Ok(())
 }

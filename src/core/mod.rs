@@ -12,5 +12,6 @@ pub mod letter;
 pub mod money;
 pub mod password;
 pub mod reply;
+pub mod route;
 pub mod spending;
 pub mod status;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-use crate::core::money;
+use crate::core::dates;
+use crate::core::money::{self, AmountProblem};
 use crate::{Error, Result};
 
 /// One cell as read from a file.
@@ -105,7 +106,7 @@ pub fn quick_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y as i32, m, d)
 }
 
-pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
+fn any_cell_date(c: &Cell) -> Option<NaiveDate> {
     match c {
         Cell::Date(d) => Some(*d),
         Cell::Number(n) => parse_date(&n.to_string()),
@@ -113,22 +114,40 @@ pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
     }
 }
 
+/// The date in a cell, within the dates foiatrack accepts (1900-01-01 to 2199-12-31).
+pub fn cell_date(c: &Cell) -> Option<NaiveDate> {
+    any_cell_date(c).filter(|d| dates::in_bounds(*d))
+}
+
+/// Why `cell_date` found no date in a cell, in words for a row problem.
+pub fn date_problem(c: &Cell) -> String {
+    match any_cell_date(c) {
+        Some(_) => format!("outside the dates foiatrack accepts ({} to {})", dates::MIN_DATE, dates::MAX_DATE),
+        None => "not a date".into(),
+    }
+}
+
+/// An agency's figure over all years, in 128 bits (the caller says what does not fit an `i64`):
+/// each year's counted transactions, else the total it reported for that year.
+pub fn figure_total(counted: &BTreeMap<i32, i128>, reported: &BTreeMap<i32, i64>) -> i128 {
+    let from_reports: i128 = reported.iter().filter(|(y, _)| !counted.contains_key(y)).map(|(_, c)| *c as i128).sum();
+    counted.values().sum::<i128>() + from_reports
+}
+
 /// Cents from a cell: text through the money parser; a spreadsheet number exactly, refusing
-/// fractions of a cent that are not float noise.
-pub fn cell_cents(c: &Cell) -> Result<i64> {
+/// fractions of a cent that are not float noise. Either way within `money::MAX_AMOUNT_CENTS`.
+pub fn cell_cents(c: &Cell) -> std::result::Result<i64, AmountProblem> {
     match c {
-        Cell::Number(f) => {
-            let shown = f.to_string();
-            money::parse_cents(&shown).or_else(|_| {
-                let scaled = f * 100.0;
-                if (scaled - scaled.round()).abs() < 1e-6 && scaled.abs() < 9e15 {
-                    Ok(scaled.round() as i64)
-                } else {
-                    Err(Error::invalid(format!("'{shown}' has fractions of a cent")))
-                }
-            })
-        }
-        other => money::parse_cents(&other.text()),
+        Cell::Number(f) => money::float_cents(*f),
+        other => money::parse_amount(&other.text()),
+    }
+}
+
+/// A value as quoted in an error: at most 60 characters, so a hostile cell cannot flood a message.
+pub fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -320,6 +339,282 @@ pub fn detect_delimiter(sample: &[u8]) -> u8 {
     best.2
 }
 
+/// 1048576 -> "1,048,576".
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks an XLS workbook (BIFF records in an OLE compound file) before calamine reads it:
+/// calamine follows the file's sector chains, reads every sheet at once and holds each as one cell
+/// per position of its used range, so a few hundred bytes could make it loop, read gigabytes or
+/// reserve terabytes. This walks the same structures the same way, without holding them, and
+/// refuses chains that loop or run out of the file, sheets whose declared or used range exceeds
+/// `max_rows` x `max_cols`, and workbooks whose sheets' ranges add up to more than `max_cells`.
+/// The error is a clause to follow the file's name.
+pub fn check_xls(b: &[u8], max_rows: u32, max_cols: u32, max_cells: u64) -> std::result::Result<(), String> {
+    const END: u32 = 0xFFFF_FFFE;
+    const RESERVED: u32 = 0xFFFF_FFFA;
+    const DIFSECT: u32 = 0xFFFF_FFFC;
+    let damaged =
+        |what: &str| format!("the workbook is damaged ({what}); open it in a spreadsheet program and save it as XLSX");
+    let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
+    let u32_at = |d: &[u8], i: usize| d.get(i..i + 4).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]));
+    if b.len() < 512 || b[..8] != *b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" {
+        return Err(damaged("not a compound document"));
+    }
+    let size: usize = match u16_at(b, 30) {
+        Some(9) => 512,
+        Some(12) => 4096,
+        _ => return Err(damaged("sector size")),
+    };
+    let version = u16_at(b, 26).unwrap_or(0);
+    // Sector `id` starts after the header, which takes one sector; the last may be cut short.
+    let maxid = (b.len() / size) as u64;
+    let sector = |id: u32| -> std::result::Result<&[u8], String> {
+        if id as u64 > maxid {
+            return Err(damaged("a sector beyond the end of the file"));
+        }
+        let start = (size + id as usize * size).min(b.len());
+        Ok(&b[start..(start + size).min(b.len())])
+    };
+    // DIFAT: the FAT's own sectors, 109 in the header, then a chain of DIFAT sectors.
+    let mut difat: Vec<u32> = b[76..512].chunks(4).map(|x| u32_at(x, 0).unwrap_or(0)).collect();
+    let mut id = u32_at(b, 68).unwrap_or(END);
+    let mut steps = 0u64;
+    while id < RESERVED {
+        steps += 1;
+        if steps > maxid + 1 {
+            return Err(damaged("its sector allocation table loops"));
+        }
+        difat.extend(sector(id)?.chunks(4).filter_map(|x| u32_at(x, 0)));
+        id = difat.pop().unwrap_or(END);
+    }
+    let fat_sectors: Vec<u32> = difat.into_iter().filter(|id| *id < DIFSECT).collect();
+    if fat_sectors.len() as u64 > maxid + 1 {
+        return Err(damaged("its sector allocation table is larger than the file"));
+    }
+    let per = size / 4;
+    let fat = |id: u32| -> Option<u32> {
+        let s = sector(*fat_sectors.get(id as usize / per)?).ok()?;
+        u32_at(s, (id as usize % per) * 4)
+    };
+    // A chain of sectors as calamine reads it, up to `len` bytes; at most one visit per sector.
+    let chain = |start: u32, len: u64| -> std::result::Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        let mut id = start;
+        let mut steps = 0u64;
+        while id != END && (out.len() as u64) < len {
+            let s = sector(id)?;
+            let take = (s.len() as u64).min(len - out.len() as u64) as usize;
+            out.extend_from_slice(&s[..take]);
+            if out.len() as u64 >= len {
+                break;
+            }
+            steps += 1;
+            if steps > maxid + 1 {
+                return Err(damaged("a chain of sectors loops"));
+            }
+            id = fat(id).ok_or_else(|| damaged("a chain of sectors runs out of the file"))?;
+        }
+        Ok(out)
+    };
+    let dirs = chain(u32_at(b, 48).unwrap_or(END), u64::MAX)?;
+    let entries: Vec<(String, u32, u64)> = dirs
+        .chunks_exact(128)
+        .map(|d| {
+            let units: Vec<u16> = d[..64].chunks(2).map(|x| u16::from_le_bytes([x[0], x[1]])).collect();
+            let mut name = String::from_utf16_lossy(&units);
+            if let Some(l) = name.find('\0') {
+                name.truncate(l);
+            }
+            let len = if size == 512 {
+                u32_at(d, 120).unwrap_or(0) as u64
+            } else {
+                u64::from_le_bytes(d[120..128].try_into().expect("eight bytes"))
+            };
+            (name, u32_at(d, 116).unwrap_or(END), len)
+        })
+        .collect();
+    let Some(root) = entries.first() else { return Err(damaged("no directory")) };
+    if version != 3 && root.1 == END {
+        return Err(damaged("no directory"));
+    }
+    let mini_fat_len = u32_at(b, 64).unwrap_or(0) as u64;
+    let (mini_fat, mini) = if mini_fat_len > 0 {
+        let mini = chain(root.1, root.2)?;
+        let mini_fat: Vec<u32> = chain(u32_at(b, 60).unwrap_or(END), mini_fat_len.saturating_mul(size as u64))?
+            .chunks_exact(4)
+            .filter_map(|x| u32_at(x, 0))
+            .collect();
+        (mini_fat, mini)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let find = |n: &str| entries.iter().find(|e| e.0.eq_ignore_ascii_case(n));
+    let Some(&(_, start, len)) = find("Workbook").or_else(|| find("Book")) else {
+        return Err(damaged("no workbook stream"));
+    };
+    let stream_bytes = if len < 4096 {
+        let mut out = Vec::new();
+        let mut id = start;
+        let mut steps = 0u64;
+        while id != END && (out.len() as u64) < len {
+            if id as u64 > maxid * 8 {
+                return Err(damaged("a sector beyond the end of the file"));
+            }
+            let at = (id as usize * 64).min(mini.len());
+            let s = &mini[at..(at + 64).min(mini.len())];
+            out.extend_from_slice(&s[..s.len().min((len - out.len() as u64) as usize)]);
+            steps += 1;
+            if steps > maxid * 8 + 1 {
+                return Err(damaged("a chain of sectors loops"));
+            }
+            id = *mini_fat.get(id as usize).ok_or_else(|| damaged("a chain of sectors runs out of the file"))?;
+        }
+        out
+    } else {
+        chain(start, len)?
+    };
+    let stream: &[u8] = &stream_bytes;
+
+    // BIFF records: (type, data), with CONTINUE records left out as calamine joins them.
+    let records = |from: usize| {
+        let mut at = from;
+        std::iter::from_fn(move || {
+            let t = u16_at(stream, at)?;
+            let n = u16_at(stream, at + 2)? as usize;
+            let data = stream.get(at + 4..at + 4 + n)?;
+            at += 4 + n;
+            while u16_at(stream, at) == Some(0x003C) {
+                at += 4 + u16_at(stream, at + 2)? as usize;
+            }
+            Some((t, data))
+        })
+    };
+    let mut sheets: Vec<(usize, String)> = Vec::new();
+    for (t, d) in records(0) {
+        match t {
+            0x0085 => {
+                let pos = u32_at(d, 0).unwrap_or(0) as usize;
+                let name = match (d.get(6), d.get(7)) {
+                    (Some(&n), Some(&flags)) if flags & 1 == 1 => {
+                        let units: Vec<u16> =
+                            d[8..].chunks_exact(2).take(n as usize).map(|x| u16::from_le_bytes([x[0], x[1]])).collect();
+                        String::from_utf16_lossy(&units)
+                    }
+                    (Some(&n), Some(_)) => d[8..].iter().take(n as usize).map(|c| *c as char).collect(),
+                    _ => String::new(),
+                };
+                sheets.push((pos, name));
+            }
+            0x000A => break,
+            _ => {}
+        }
+    }
+    let mut budget = max_cells;
+    for (i, (pos, name)) in sheets.iter().enumerate() {
+        let name = if name.is_empty() { format!("{}", i + 1) } else { name.clone() };
+        if *pos > stream.len() {
+            return Err(damaged(&format!("sheet '{name}' starts beyond the end of the workbook")));
+        }
+        let refuse = |r0: u64, c0: u64, r1: u64, c1: u64, what: &str| -> String {
+            format!(
+                "sheet '{name}' {what} {}{}:{}{} ({} rows x {} columns), more than the {} cells foiatrack reads from an XLS workbook (at most {} rows and {} columns); save it as XLSX or CSV",
+                column_letter(c0 as usize),
+                r0 + 1,
+                column_letter(c1.min(1 << 20) as usize),
+                r1 + 1,
+                group_digits(r1 - r0 + 1),
+                group_digits(c1 - c0 + 1),
+                group_digits(max_cells),
+                group_digits(max_rows as u64),
+                max_cols
+            )
+        };
+        let (mut depth, mut seen_bof) = (0usize, false);
+        let mut used: Option<(u64, u64, u64, u64)> = None;
+        let mut cell = |r: u64, c: u64| {
+            used = Some(match used {
+                None => (r, c, r, c),
+                Some((r0, c0, r1, c1)) => (r0.min(r), c0.min(c), r1.max(r), c1.max(c)),
+            });
+        };
+        for (t, d) in records(*pos) {
+            if depth > 0 {
+                match t {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let rc = (u16_at(d, 0), u16_at(d, 2));
+            match t {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                0x0200 => {
+                    let (rf, rl, cf, cl) = match d.len() {
+                        10 => (
+                            rc.0.unwrap_or(0) as u64,
+                            rc.1.unwrap_or(0) as u64,
+                            u16_at(d, 4).unwrap_or(0) as u64,
+                            u16_at(d, 6).unwrap_or(0) as u64,
+                        ),
+                        14 | 16 => (
+                            u32_at(d, 0).unwrap_or(0) as u64,
+                            u32_at(d, 4).unwrap_or(0) as u64,
+                            u16_at(d, 8).unwrap_or(0) as u64,
+                            u16_at(d, 10).unwrap_or(0) as u64,
+                        ),
+                        _ => continue,
+                    };
+                    let cf = if cf > 0xFF || cl < cf { 0 } else { cf };
+                    if rl >= 1 && cl >= 1 {
+                        if rl - 1 < rf {
+                            return Err(damaged(&format!("sheet '{name}' declares rows that end before they start")));
+                        }
+                        let cells = (rl - rf).saturating_mul(cl - cf);
+                        if rl > max_rows as u64 || cl > max_cols as u64 || cells > max_cells {
+                            return Err(refuse(rf, cf, rl - 1, cl - 1, "declares"));
+                        }
+                    }
+                }
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                    if let (Some(r), Some(c)) = rc {
+                        cell(r as u64, c as u64);
+                    }
+                }
+                0x00BD if d.len() >= 6 => {
+                    let (r, first, last) = (rc.0.unwrap_or(0), rc.1.unwrap_or(0), u16_at(d, d.len() - 2).unwrap_or(0));
+                    if last < first {
+                        return Err(damaged(&format!("sheet '{name}' has a run of cells that ends before it starts")));
+                    }
+                    cell(r as u64, first as u64);
+                    cell(r as u64, last as u64);
+                }
+                _ => {}
+            }
+        }
+        if let Some((r0, c0, r1, c1)) = used {
+            let cells = (r1 - r0 + 1) * (c1 - c0 + 1);
+            if r1 >= max_rows as u64 || c1 >= max_cols as u64 || cells > budget {
+                return Err(refuse(r0, c0, r1, c1, "spans"));
+            }
+            budget -= cells;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,8 +648,22 @@ mod tests {
         assert_eq!(cell_cents(&Cell::Number(1234.56)).unwrap(), 123456);
         assert_eq!(cell_cents(&Cell::Number(-12.0)).unwrap(), -1200);
         assert_eq!(cell_cents(&Cell::Number(0.1 + 0.2)).unwrap(), 30, "float noise is not a fraction of a cent");
-        assert!(cell_cents(&Cell::Number(1.005)).is_err());
+        assert_eq!(cell_cents(&Cell::Number(1.005)), Err(AmountProblem::FractionOfCent));
         assert_eq!(cell_cents(&Cell::Text("(12.00)".into())).unwrap(), -1200);
+        assert_eq!(cell_cents(&Cell::Number(9e16)), Err(AmountProblem::TooLarge));
+        assert_eq!(cell_cents(&Cell::Number(1e13)), Err(AmountProblem::TooLarge), "once slipped past the parser");
+        assert_eq!(cell_cents(&Cell::Text("90000000000000000.00".into())), Err(AmountProblem::TooLarge));
+        assert_eq!(cell_cents(&Cell::Text("twelve".into())), Err(AmountProblem::NotMoney));
+    }
+
+    #[test]
+    fn dates_outside_the_accepted_range_are_not_dates() {
+        assert_eq!(cell_date(&Cell::Text("2016-01-05".into())), Some(d("2016-01-05")));
+        assert_eq!(cell_date(&Cell::Text("9999-12-31".into())), None);
+        assert_eq!(cell_date(&Cell::Text("1899-12-31".into())), None);
+        assert_eq!(cell_date(&Cell::Date(d("2200-01-01"))), None);
+        assert_eq!(excerpt("short"), "short");
+        assert_eq!(excerpt(&"x".repeat(100)), format!("{}...", "x".repeat(60)));
     }
 
     #[test]

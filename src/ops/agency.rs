@@ -1,5 +1,5 @@
 //! Agencies: adding, editing and importing them. Only the fields a user gives change; a
-//! change that moves deadlines (state, own period) recomputes that agency's requests, and nothing
+//! change that moves deadlines (state, kind, own period) recomputes that agency's requests, and nothing
 //! else does.
 
 use std::collections::HashMap;
@@ -68,9 +68,13 @@ fn merge(current: &Agency, change: &AgencyInput) -> AgencyInput {
     }
 }
 
-/// Whether a change moves the agency's deadlines.
+/// Whether a change moves the agency's deadlines (its kind does where a law's period binds only
+/// some kinds, e.g. Montana's executive-branch agencies).
 fn moves_deadlines(before: &Agency, after: &Agency) -> bool {
-    before.state != after.state || before.response_days != after.response_days || before.day_type != after.day_type
+    before.state != after.state
+        || before.kind != after.kind
+        || before.response_days != after.response_days
+        || before.day_type != after.day_type
 }
 
 /// Saves and recomputes the agency's requests when its deadlines moved.

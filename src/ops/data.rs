@@ -1,25 +1,57 @@
 //! Spending data: the files agencies return (CSV, XLSX, XLS) read into transactions with
 //! provenance, filtered by the campaign's vendor pattern, and the totals agencies report.
 //!
-//! CSV is streamed: rows are checked and written inside one transaction as they are read, so
-//! memory does not grow with the file; any bad row rolls the whole import back.
+//! CSV and XLSX are streamed: rows are checked and written inside one transaction as they are
+//! read, so memory does not grow with the file (an XLS workbook is held whole, within the bounds
+//! below); any bad row rolls the whole import back, and the file is kept in the files folder only
+//! once the import commits.
+//!
+//! Bounds, so a hostile file is refused with a sentence instead of exhausting memory:
+//! - a CSV row (a record, with any quoted line breaks) is at most `MAX_ROW_BYTES` (1 MiB);
+//! - the header is looked for in the first `HEADER_SEARCH_ROWS` (50) rows and
+//!   `HEADER_SEARCH_BYTES` (1 MiB) of text, whichever ends first;
+//! - an XLSX sheet is read cell by cell (calamine's `XlsxCellReader`, never the whole range), and
+//!   a value beyond column `MAX_SHEET_COLUMNS` (256, IV) or row `MAX_SHEET_ROWS` (1,048,576) is
+//!   refused, so memory is one row of at most 256 cells whatever the sheet declares;
+//! - an XLS workbook, which calamine reads whole, is checked first (`check_xls`): no looping or
+//!   runaway sector chains, and its sheets' declared and used ranges within 65,536 rows, 256
+//!   columns and `MAX_XLS_CELLS` (4,194,304) cells in all;
+//! - each amount is at most `money::MAX_AMOUNT_CENTS`, and every sum is checked.
 
+use std::cell::Cell as Shared;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::rc::Rc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use regex::{Regex, RegexBuilder};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::core::csvin::CrlfToLf;
-use crate::core::money;
+use crate::core::money::{self, format_cents};
 use crate::core::spending::*;
 use crate::error::RowProblem;
 use crate::store::files::{FileStore, hash_file};
 use crate::store::request;
 use crate::{Error, Result};
+
+/// The longest CSV row (record) read, in bytes.
+pub const MAX_ROW_BYTES: u64 = 1 << 20;
+/// The header row is looked for in at most this many rows...
+pub const HEADER_SEARCH_ROWS: usize = 50;
+/// ... and at most this many bytes of their text, whichever ends first.
+pub const HEADER_SEARCH_BYTES: usize = 1 << 20;
+/// The widest spreadsheet read: columns A to IV (the most an XLS sheet can have).
+pub const MAX_SHEET_COLUMNS: u32 = 256;
+/// The longest XLSX sheet read: Excel's own limit.
+pub const MAX_SHEET_ROWS: u32 = 1_048_576;
+/// The longest XLS sheet: the format's own limit.
+pub const MAX_XLS_ROWS: u32 = 65_536;
+/// calamine holds every sheet of an XLS workbook at once, as one cell per position of each used
+/// range: at most this many in all (4,194,304, e.g. 65,536 rows x 64 columns; about 128 MiB).
+pub const MAX_XLS_CELLS: u64 = 1 << 22;
 
 /// Options for `data import`.
 #[derive(Debug, Clone, Default)]
@@ -100,97 +132,291 @@ fn decode(field: &[u8]) -> String {
     }
 }
 
-/// Feeds rows (1-based row number, cells) to `sink`, streaming for CSV.
-fn read_rows(
+/// The CSV reader's input, counted, so a row longer than `MAX_ROW_BYTES` is refused before much
+/// more than that is held.
+struct Metered<R> {
+    inner: R,
+    taken: u64,
+    /// Where the row being read starts (the CSV reader's position after the last row).
+    row_start: Rc<Shared<u64>>,
+}
+
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a row longer than {MAX_ROW_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.taken.saturating_sub(self.row_start.get()) > MAX_ROW_BYTES {
+            return Err(std::io::Error::other(RowTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.taken += n as u64;
+        Ok(n)
+    }
+}
+
+/// Runs a call into calamine, turning a panic inside it (a damaged or hostile workbook can reach
+/// one) into an error about the file instead of a crash.
+fn guarded<T, E: std::fmt::Display>(file: &str, f: impl FnOnce() -> std::result::Result<T, E>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Error::invalid(format!("{file}: cannot read the workbook: {e}"))),
+        Err(_) => Err(Error::invalid(format!("{file}: cannot read the workbook: it is damaged"))),
+    }
+}
+
+fn xlsx_cell(d: &calamine::DataRef<'_>) -> Cell {
+    use calamine::DataRef;
+    let text = |s: &str| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_string()) };
+    match d {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => text(s),
+        DataRef::SharedString(s) => text(s),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Int(n) => Cell::Number(*n as f64),
+        DataRef::Bool(b) => Cell::Text(b.to_string()),
+        DataRef::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Empty),
+        DataRef::DateTimeIso(s) => parse_date(s).map(Cell::Date).unwrap_or(Cell::Text(s.clone())),
+        DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
+}
+
+fn xls_cell(d: &calamine::Data) -> Cell {
+    use calamine::Data;
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) if s.trim().is_empty() => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Int(n) => Cell::Number(*n as f64),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Empty),
+        Data::DateTimeIso(s) => parse_date(s).map(Cell::Date).unwrap_or(Cell::Text(s.clone())),
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
+}
+
+/// "the sheet 'X' has a value in XFD1048576 ...": one sentence for a sheet beyond the bounds.
+fn too_big(file: &str, sheet: &str, row: u32, col: u32, max_rows: u32) -> Error {
+    Error::invalid(format!(
+        "{file}: sheet '{sheet}' has a value in cell {}{} (column {}, row {}), beyond the {} columns and {} rows foiatrack reads; copy the columns you need to a new sheet or a CSV file",
+        column_letter(col as usize),
+        row as u64 + 1,
+        col as u64 + 1,
+        row as u64 + 1,
+        MAX_SHEET_COLUMNS,
+        group_digits(max_rows as u64),
+    ))
+}
+
+fn read_csv(path: &Path, file: &str, sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>) -> Result<()> {
+    let read_err = |source| Error::Read { path: file.to_string(), source };
+    let mut sample = Vec::new();
+    std::fs::File::open(path).map_err(read_err)?.take(64 * 1024).read_to_end(&mut sample).map_err(read_err)?;
+    let delimiter = detect_delimiter(&sample);
+    let f = std::fs::File::open(path).map_err(read_err)?;
+    let row_start = Rc::new(Shared::new(0u64));
+    let metered = Metered {
+        inner: std::io::BufReader::with_capacity(1 << 16, CrlfToLf::new(f)),
+        taken: 0,
+        row_start: row_start.clone(),
+    };
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(metered);
+    let mut rec = csv::ByteRecord::new();
+    let mut first = true;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    if io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()) {
+                        return Err(Error::invalid(format!(
+                            "{file}: the row starting on line {} is longer than 1 MiB, far longer than any spending record; is this the right file?",
+                            rdr.position().line()
+                        )));
+                    }
+                    return Err(Error::invalid(format!("cannot read {file}: {io}")));
+                }
+                return Err(Error::invalid(format!("{file}: {e}")));
+            }
+        }
+        row_start.set(rdr.position().byte());
+        let line = rec.position().map_or(1, |p| p.line()).max(1) as usize;
+        let cells: Vec<Cell> = rec
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let f = if first && i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+                let s = decode(f);
+                if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s) }
+            })
+            .collect();
+        first = false;
+        sink(line, cells)?;
+    }
+    Ok(())
+}
+
+/// Streams an XLSX sheet cell by cell (never the whole range); returns the sheet's name. Without
+/// `sheet`, the first sheet with a value is read.
+fn read_xlsx(
+    path: &Path,
+    file: &str,
+    sheet: Option<&str>,
+    sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
+) -> Result<String> {
+    use calamine::{Reader, Xlsx, XlsxError};
+    let f = std::fs::File::open(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
+    let mut wb: Xlsx<_> = guarded(file, || Xlsx::new(std::io::BufReader::new(f)))?;
+    let names = wb.sheet_names();
+    let candidates: Vec<String> = match sheet {
+        Some(s) if names.iter().any(|n| n == s) => vec![s.to_string()],
+        Some(s) => return Err(Error::invalid(format!("{file}: no sheet '{s}' (sheets: {})", names.join(", ")))),
+        None => names,
+    };
+    for name in &candidates {
+        let wb = &mut wb;
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let wb = wb;
+            wb.worksheet_cells_reader(name)
+        }));
+        let mut reader = match opened {
+            Ok(Ok(r)) => r,
+            // A chart sheet has no cells.
+            Ok(Err(XlsxError::NotAWorksheet(_))) if sheet.is_none() => continue,
+            Ok(Err(e)) => return Err(Error::invalid(format!("{file}: cannot read sheet '{name}': {e}"))),
+            Err(_) => return Err(Error::invalid(format!("{file}: cannot read sheet '{name}': it is damaged"))),
+        };
+        let mut current: Option<u32> = None;
+        let mut cells: Vec<Cell> = Vec::new();
+        while let Some(c) = guarded(file, || reader.next_cell())? {
+            let cell = xlsx_cell(c.get_value());
+            if cell.is_empty() {
+                continue;
+            }
+            let (row, col) = c.get_position();
+            if col >= MAX_SHEET_COLUMNS || row >= MAX_SHEET_ROWS {
+                return Err(too_big(file, name, row, col, MAX_SHEET_ROWS));
+            }
+            match current {
+                Some(r) if r == row => {}
+                Some(r) if row < r => {
+                    return Err(Error::invalid(format!(
+                        "{file}: sheet '{name}' lists row {} after row {}; open it in a spreadsheet program and save it again",
+                        row as u64 + 1,
+                        r as u64 + 1
+                    )));
+                }
+                _ => {
+                    if let Some(r) = current {
+                        sink(r as usize + 1, std::mem::take(&mut cells))?;
+                    }
+                    current = Some(row);
+                }
+            }
+            let col = col as usize;
+            if cells.len() <= col {
+                cells.resize(col + 1, Cell::Empty);
+            }
+            cells[col] = cell;
+        }
+        if let Some(r) = current {
+            sink(r as usize + 1, cells)?;
+            return Ok(name.clone());
+        }
+        if sheet.is_some() {
+            return Err(Error::invalid(format!("{file}: sheet '{name}' is empty")));
+        }
+    }
+    Err(Error::invalid(format!("{file}: every sheet is empty")))
+}
+
+/// Reads an XLS workbook, which calamine holds whole, once `check_xls` found nothing in it larger
+/// than it looks; returns the sheet's name.
+fn read_xls(
+    path: &Path,
+    file: &str,
+    sheet: Option<&str>,
+    sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
+) -> Result<String> {
+    use calamine::{Reader, Xls};
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
+    check_xls(&bytes, MAX_XLS_ROWS, MAX_SHEET_COLUMNS, MAX_XLS_CELLS)
+        .map_err(|e| Error::invalid(format!("{file}: {e}")))?;
+    let mut wb: Xls<_> = guarded(file, || Xls::new(std::io::Cursor::new(bytes)))?;
+    let names = wb.sheet_names();
+    let candidates: Vec<String> = match sheet {
+        Some(s) if names.iter().any(|n| n == s) => vec![s.to_string()],
+        Some(s) => return Err(Error::invalid(format!("{file}: no sheet '{s}' (sheets: {})", names.join(", ")))),
+        None => names,
+    };
+    for name in &candidates {
+        let range = guarded(file, || wb.worksheet_range(name))?;
+        if range.is_empty() {
+            if sheet.is_some() {
+                return Err(Error::invalid(format!("{file}: sheet '{name}' is empty")));
+            }
+            continue;
+        }
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        if let Some((r1, c1)) = range.end()
+            && (c1 >= MAX_SHEET_COLUMNS || r1 >= MAX_XLS_ROWS)
+        {
+            return Err(too_big(file, name, r1, c1, MAX_XLS_ROWS));
+        }
+        for (i, row) in range.rows().enumerate() {
+            if row.iter().all(|d| matches!(d, calamine::Data::Empty)) {
+                continue;
+            }
+            let mut cells = vec![Cell::Empty; c0 as usize];
+            cells.extend(row.iter().map(xls_cell));
+            sink(r0 as usize + i + 1, cells)?;
+        }
+        return Ok(name.clone());
+    }
+    Err(Error::invalid(format!("{file}: every sheet is empty")))
+}
+
+/// Feeds the rows of a spending file (1-based row number, cells; rows without a value may be
+/// left out) to `sink`, streaming, within the bounds above; returns the format and the sheet.
+/// This is the reader `import` uses; it never panics, whatever the bytes.
+pub fn read_rows(
     path: &Path,
     file: &str,
     sheet: Option<&str>,
     sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
 ) -> Result<(String, Option<String>)> {
-    let read_err = |source| Error::Read { path: file.to_string(), source };
     match sniff(path)? {
         Format::Csv => {
-            let mut sample = Vec::new();
-            std::fs::File::open(path).map_err(read_err)?.take(64 * 1024).read_to_end(&mut sample).map_err(read_err)?;
-            let delimiter = detect_delimiter(&sample);
-            let f = std::fs::File::open(path).map_err(read_err)?;
-            let mut rdr = csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(std::io::BufReader::with_capacity(1 << 16, CrlfToLf::new(f)));
-            let mut rec = csv::ByteRecord::new();
-            let mut first = true;
-            loop {
-                match rdr.read_byte_record(&mut rec) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => return Err(Error::invalid(format!("{file}: {e}"))),
-                }
-                let line = rec.position().map_or(0, |p| p.line()) as usize;
-                let cells: Vec<Cell> = rec
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let f = if first && i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
-                        let s = decode(f);
-                        if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s) }
-                    })
-                    .collect();
-                first = false;
-                sink(line, cells)?;
-            }
+            read_csv(path, file, sink)?;
             Ok(("csv".into(), None))
         }
-        Format::Workbook(kind) => {
-            use calamine::{Data, Reader, open_workbook_auto};
-            let mut wb = open_workbook_auto(path)
-                .map_err(|e| Error::invalid(format!("{file}: cannot open the workbook: {e}")))?;
-            let names = wb.sheet_names().to_vec();
-            let (name, range) = match sheet {
-                Some(s) => {
-                    let r = wb.worksheet_range(s).map_err(|_| {
-                        Error::invalid(format!("{file}: no sheet '{s}' (sheets: {})", names.join(", ")))
-                    })?;
-                    (s.to_string(), r)
-                }
-                None => {
-                    let mut found = None;
-                    for n in &names {
-                        let r =
-                            wb.worksheet_range(n).map_err(|e| Error::invalid(format!("{file}: sheet '{n}': {e}")))?;
-                        if !r.is_empty() {
-                            found = Some((n.clone(), r));
-                            break;
-                        }
-                    }
-                    found.ok_or_else(|| Error::invalid(format!("{file}: every sheet is empty")))?
-                }
-            };
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            for (i, row) in range.rows().enumerate() {
-                let mut cells = vec![Cell::Empty; c0 as usize];
-                cells.extend(row.iter().map(|d| match d {
-                    Data::Empty => Cell::Empty,
-                    Data::String(s) if s.trim().is_empty() => Cell::Empty,
-                    Data::String(s) => Cell::Text(s.clone()),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Int(n) => Cell::Number(*n as f64),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Empty),
-                    Data::DateTimeIso(s) => parse_date(s).map(Cell::Date).unwrap_or(Cell::Text(s.clone())),
-                    Data::DurationIso(s) => Cell::Text(s.clone()),
-                    Data::Error(e) => Cell::Text(format!("#{e:?}")),
-                }));
-                sink(r0 as usize + i + 1, cells)?;
-            }
-            Ok((kind.into(), Some(name)))
-        }
+        Format::Workbook("xls") => Ok(("xls".into(), Some(read_xls(path, file, sheet, sink)?))),
+        Format::Workbook(_) => Ok(("xlsx".into(), Some(read_xlsx(path, file, sheet, sink)?))),
     }
 }
 
+/// "more than foiatrack can count": a sum beyond an `i64` of cents.
+fn uncountable(what: String) -> Error {
+    Error::invalid(format!(
+        "{what} add up to more than foiatrack can count ({}); nothing was imported",
+        format_cents(i64::MAX)
+    ))
+}
+
 /// Imports a spending file for a request. Atomic: any bad row (unless `skip_invalid`) leaves the
-/// database as it was, and names the file, row, column and value.
+/// database and the files folder as they were, and names the file, row, column and value.
 pub fn import(
     conn: &mut Connection,
     store: &FileStore,
@@ -200,6 +426,9 @@ pub fn import(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<ImportSummary> {
+    if opts.header_row == Some(0) {
+        return Err(Error::invalid("--header-row 0 is not a row: rows are numbered from 1"));
+    }
     let req = request::find(conn, code)?;
     let campaign = crate::store::campaign::get(conn, &req.campaign)?;
     let pattern_text = opts.vendor_pattern.clone().or(campaign.vendor_pattern.clone());
@@ -212,8 +441,18 @@ pub fn import(
                 .map_err(|e| Error::invalid(format!("the vendor pattern is not a valid regular expression: {e}")))
         })
         .transpose()?;
-    let sha = hash_file(path)?;
-    let existing: Option<(i64, NaiveDate)> = conn
+    // The file is copied into the files folder first (hashed on the way) and read from that
+    // copy, so what is kept is exactly what was imported. The copy is a hidden temporary until
+    // the database commits; on any error it is removed when `staged` is dropped. A dry run keeps
+    // nothing, so it reads the file where it is.
+    let staged = if opts.dry_run { None } else { Some(store.stage_file(path)?) };
+    let (sha, source): (String, &Path) = match &staged {
+        Some(st) => (st.sha256.clone(), st.path()),
+        None => (hash_file(path)?, path),
+    };
+
+    let tx = super::begin(conn)?;
+    let existing: Option<(i64, NaiveDate)> = tx
         .query_row(
             "SELECT id, imported_on FROM data_sources WHERE request_id = ?1 AND sha256 = ?2",
             params![req.id, sha],
@@ -228,8 +467,6 @@ pub fn import(
             req.tracking_code
         )));
     }
-
-    let tx = conn.transaction()?;
     let replaced = if let Some((id, _)) = existing {
         tx.execute("DELETE FROM transactions WHERE source_id = ?1", [id])?;
         tx.execute("DELETE FROM data_sources WHERE id = ?1", [id])?;
@@ -237,22 +474,23 @@ pub fn import(
     } else {
         false
     };
-    // The source file is kept (content-addressed) so every figure can be traced to its bytes;
-    // a dry run records nothing, so it only notes the hash inside the rolled-back transaction.
-    let stored_sha = if opts.dry_run {
-        let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
-        tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
-        sha.clone()
-    } else {
-        store.put_file(&tx, path)?
-    };
+    match &staged {
+        Some(st) => st.record(&tx)?,
+        None => {
+            let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
+            tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
+        }
+    }
     tx.execute(
         "INSERT INTO data_sources (request_id, sha256, file_name, format, sheet, header_row, columns, vendor_pattern,
                                    imported_on, rows_read)
          VALUES (?1, ?2, ?3, 'csv', NULL, 1, '', ?4, ?5, 0)",
-        params![req.id, stored_sha, file, pattern_text, today],
+        params![req.id, sha, file, pattern_text, today],
     )?;
     let source_id = tx.last_insert_rowid();
+    // What the request's dataset counts already (without the rows replaced), so the sums with
+    // this file can be checked before anything is committed.
+    let counted_before = counted_by_year(&tx, req.id)?;
 
     let mut s = ImportSummary {
         tracking_code: req.tracking_code.clone(),
@@ -281,9 +519,12 @@ pub fn import(
         replaced,
         dry_run: opts.dry_run,
     };
-    let mut vendors: BTreeMap<String, (usize, i64, bool)> = BTreeMap::new();
+    // Sums are kept in 128 bits (no row can overflow them) and checked once at the end.
+    let mut vendors: BTreeMap<String, (usize, i128, bool)> = BTreeMap::new();
+    let mut matched_sum: i128 = 0;
+    let mut matched_by_year: BTreeMap<i32, i128> = BTreeMap::new();
     let mut columns: Option<Columns> = None;
-    let mut pending: Vec<(usize, Vec<Cell>)> = Vec::new();
+    let (mut searched_rows, mut searched_bytes) = (0usize, 0usize);
     let total_re = Regex::new(r"(?i)^\s*(grand\s+)?(sub)?total\b").expect("valid pattern");
     {
         let mut insert = tx.prepare(
@@ -308,21 +549,22 @@ pub fn import(
                         file: file.to_string(),
                         line: row as u64,
                         column: Some(cols.label(col)),
-                        value: Some(value),
+                        value: Some(excerpt(&value)),
                         message,
                     });
                 }
             };
             let date = cell_date(&date_cell);
-            let amount = cell_cents(&get(cols.amount));
+            let amount_cell = get(cols.amount);
+            let amount = cell_cents(&amount_cell);
             let (date, amount) = match (date, amount) {
                 (Some(d), Ok(a)) => (d, a),
                 (None, _) => {
-                    bad(cols.date, date_cell.text().into_owned(), "not a date".into(), s);
+                    bad(cols.date, date_cell.text().into_owned(), date_problem(&date_cell), s);
                     return Ok(());
                 }
-                (_, Err(_)) => {
-                    bad(cols.amount, get(cols.amount).text().into_owned(), "not an amount of money".into(), s);
+                (_, Err(problem)) => {
+                    bad(cols.amount, amount_cell.text().into_owned(), problem.describe(), s);
                     return Ok(());
                 }
             };
@@ -341,10 +583,11 @@ pub fn import(
                 None => vendors.entry(vendor).or_insert((0, 0, matched)),
             };
             v.0 += 1;
-            v.1 += amount;
+            v.1 += amount as i128;
             if matched {
                 s.matched += 1;
-                s.total_matched_cents += amount;
+                matched_sum += amount as i128;
+                *matched_by_year.entry(date.year()).or_default() += amount as i128;
                 s.first_date = Some(s.first_date.map_or(date, |f| f.min(date)));
                 s.last_date = Some(s.last_date.map_or(date, |l| l.max(date)));
                 let outside =
@@ -364,34 +607,34 @@ pub fn import(
             if let Some(cols) = &columns {
                 return handle(row, &cells, cols, &mut s);
             }
-            // Still looking for the header row.
+            // Still looking for the header row: nothing before it is kept.
             let is_header = match opts.header_row {
                 Some(h) => row == h,
                 None => header_score(&cells) >= 2,
             };
             if is_header {
-                let headers: Vec<String> = cells.iter().map(|c| c.text().trim().to_string()).collect();
+                let headers: Vec<String> = cells.iter().map(|c| excerpt(c.text().trim())).collect();
                 let cols = detect_columns(&headers, &opts.columns, file)?;
                 s.header_row = row;
                 columns = Some(cols);
-                pending.clear();
             } else if opts.header_row.is_none() {
-                pending.push((row, cells));
-                if pending.len() > 50 {
+                searched_rows += 1;
+                searched_bytes += cells.iter().map(|c| c.text().len()).sum::<usize>();
+                if searched_rows > HEADER_SEARCH_ROWS || searched_bytes > HEADER_SEARCH_BYTES {
                     return Err(Error::invalid(format!(
-                        "{file}: no header row found in the first 50 rows (looked for columns such as date, amount, vendor); give it with --header-row N"
+                        "{file}: no header row found in the first {HEADER_SEARCH_ROWS} rows or 1 MiB (looked for columns such as date, amount, vendor); give it with --header-row N"
                     )));
                 }
             }
             Ok(())
         };
-        let (format, sheet) = read_rows(path, file, opts.sheet.as_deref(), &mut sink)?;
+        let (format, sheet) = read_rows(source, file, opts.sheet.as_deref(), &mut sink)?;
         s.format = format;
         s.sheet = sheet;
     }
     let Some(cols) = columns else {
         return Err(Error::invalid(match opts.header_row {
-            Some(h) => format!("{file}: the file has no row {h}"),
+            Some(h) => format!("{file}: the file has no row {h} with a value"),
             None => format!(
                 "{file}: no header row found (looked for columns such as date, amount, vendor); give it with --header-row N"
             ),
@@ -401,17 +644,36 @@ pub fn import(
     s.amount_column = cols.label(cols.amount);
     s.vendor_column = cols.label(cols.vendor);
     s.description_column = cols.description.map(|i| cols.label(i));
-    let mut vendor_lines: Vec<VendorLine> = vendors
-        .into_iter()
-        .map(|(vendor, (rows, total_cents, matched))| VendorLine { vendor, rows, total_cents, matched })
-        .collect();
-    vendor_lines.sort_by(|a, b| b.matched.cmp(&a.matched).then(b.rows.cmp(&a.rows)).then(a.vendor.cmp(&b.vendor)));
-    s.vendors = vendor_lines;
 
     if s.invalid > 0 && !opts.skip_invalid {
         tx.rollback()?;
         return Err(Error::Import { file: file.to_string(), problems: s.problems });
     }
+    s.total_matched_cents =
+        i64::try_from(matched_sum).map_err(|_| uncountable(format!("{file}: the counted amounts")))?;
+    let mut vendor_lines = Vec::with_capacity(vendors.len());
+    for (vendor, (rows, total, matched)) in vendors {
+        let total_cents = i64::try_from(total)
+            .map_err(|_| uncountable(format!("{file}: the amounts of vendor '{}'", excerpt(&vendor))))?;
+        vendor_lines.push(VendorLine { vendor, rows, total_cents, matched });
+    }
+    vendor_lines.sort_by(|a, b| b.matched.cmp(&a.matched).then(b.rows.cmp(&a.rows)).then(a.vendor.cmp(&b.vendor)));
+    s.vendors = vendor_lines;
+    // With this file, the request's figures must still be countable, year by year and in all.
+    let mut counted: BTreeMap<i32, i128> = counted_before.into_iter().map(|(y, (c, _))| (y, c)).collect();
+    for (y, c) in matched_by_year {
+        *counted.entry(y).or_default() += c;
+    }
+    for (y, c) in &counted {
+        if i64::try_from(*c).is_err() {
+            return Err(uncountable(format!("{file}: with it, {}'s counted amounts for {y}", req.tracking_code)));
+        }
+    }
+    let reported = reported_by_year(&tx, req.id)?;
+    if i64::try_from(figure_total(&counted, &reported)).is_err() {
+        return Err(uncountable(format!("{file}: with it, {}'s figures", req.tracking_code)));
+    }
+
     tx.execute(
         "UPDATE data_sources SET format = ?2, sheet = ?3, header_row = ?4, columns = ?5, rows_read = ?6 WHERE id = ?1",
         params![
@@ -427,8 +689,43 @@ pub fn import(
         tx.rollback()?;
     } else {
         tx.commit()?;
+        if let Some(st) = staged {
+            st.keep().map_err(|e| {
+                Error::invalid(format!("{file} was imported, but its copy could not be kept in the files folder: {e}"))
+            })?;
+        }
     }
     Ok(s)
+}
+
+/// A request's counted transactions (those matching the vendor pattern), by year: (cents, rows).
+/// Exact whatever the stored amounts: SQLite's SUM fails on overflow, so each amount is summed
+/// as its high and low 32 bits (neither sum can overflow before 2^31 rows) and the two are put
+/// back together in 128 bits; the caller says what does not fit an `i64`.
+pub fn counted_by_year(conn: &Connection, request_id: i64) -> Result<BTreeMap<i32, (i128, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT CAST(strftime('%Y', t.txn_date) AS INTEGER), SUM(t.amount_cents >> 32),
+                SUM(t.amount_cents & 4294967295), COUNT(*)
+         FROM transactions t JOIN data_sources s ON s.id = t.source_id
+         WHERE s.request_id = ?1 AND t.excluded_reason IS NULL GROUP BY 1 ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([request_id], |r| {
+        let (high, low): (i64, i64) = (r.get(1)?, r.get(2)?);
+        Ok((r.get::<_, i32>(0)?, ((high as i128) << 32) + low as i128, r.get::<_, i64>(3)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (year, cents, n) = row?;
+        out.insert(year, (cents, n));
+    }
+    Ok(out)
+}
+
+/// The totals a request's agency reported, by year.
+pub fn reported_by_year(conn: &Connection, request_id: i64) -> Result<BTreeMap<i32, i64>> {
+    let mut stmt = conn.prepare_cached("SELECT year, amount_cents FROM reported_totals WHERE request_id = ?1")?;
+    let rows = stmt.query_map([request_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Records a total an agency reported (replacing an earlier one for the same year).
@@ -452,6 +749,115 @@ pub fn record_total(
             recorded_on = excluded.recorded_on",
         params![req.id, year, cents, note, today],
     )?;
+    // The request's figures must stay countable with it.
+    let counted: BTreeMap<i32, i128> = counted_by_year(&tx, req.id)?.into_iter().map(|(y, (c, _))| (y, c)).collect();
+    let reported = reported_by_year(&tx, req.id)?;
+    if i64::try_from(figure_total(&counted, &reported)).is_err() {
+        return Err(Error::invalid(format!(
+            "with {}, {}'s figures would add up to more than foiatrack can count ({}); nothing was recorded",
+            format_cents(cents),
+            req.tracking_code,
+            format_cents(i64::MAX)
+        )));
+    }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Reads `bytes` as a file the way `import` does; errors are fine, panics are not.
+    fn read_bytes(bytes: &[u8], sheet: Option<&str>) -> Result<usize> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let mut rows = 0;
+        read_rows(&path, "f", sheet, &mut |_, cells| {
+            assert!(cells.len() <= MAX_SHEET_COLUMNS as usize || bytes.first() != Some(&b'P'));
+            rows += 1;
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    fn workbook() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["Date", "Vendor", "Amount"].iter().enumerate() {
+            ws.write(0, c as u16, *h).unwrap();
+        }
+        ws.write(1, 0, "2016-01-05").unwrap();
+        ws.write(1, 1, "Amazon").unwrap();
+        ws.write(1, 2, 12.5).unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_streams_its_rows() {
+        assert_eq!(read_bytes(&workbook(), None).unwrap(), 2);
+        assert_eq!(read_bytes(&workbook(), Some("Sheet1")).unwrap(), 2);
+        let err = read_bytes(&workbook(), Some("Nope")).unwrap_err().to_string();
+        assert_eq!(err, "f: no sheet 'Nope' (sheets: Sheet1)");
+    }
+
+    #[test]
+    fn csv_rows_are_bounded() {
+        let mut long = b"a,".to_vec();
+        long.extend(std::iter::repeat_n(b'x', (MAX_ROW_BYTES + 10) as usize));
+        let err = read_bytes(&long, None).unwrap_err().to_string();
+        assert!(err.contains("longer than 1 MiB"), "{err}");
+        // Just under the bound is read.
+        let mut ok = b"a,".to_vec();
+        ok.extend(std::iter::repeat_n(b'x', (MAX_ROW_BYTES - 100_000) as usize));
+        ok.extend_from_slice(b"\nb,c\n");
+        assert_eq!(read_bytes(&ok, None).unwrap(), 2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_csv_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_bytes(&bytes, None);
+        }
+
+        #[test]
+        fn csv_like_bytes_never_panic(text in "[a-z0-9,;\t\"\r\n\u{feff}$().-]{0,2000}") {
+            let _ = read_bytes(text.as_bytes(), None);
+        }
+
+        #[test]
+        fn the_xlsx_reader_never_panics_on_arbitrary_bytes(tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut bytes = b"PK\x03\x04".to_vec();
+            bytes.extend(tail);
+            prop_assert!(read_bytes(&bytes, None).is_err());
+        }
+
+        #[test]
+        fn the_xlsx_reader_never_panics_on_a_damaged_workbook(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = workbook();
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()).max(4));
+            }
+            let _ = read_bytes(&bytes, None);
+        }
+
+        #[test]
+        fn the_xls_reader_never_panics_on_arbitrary_bytes(tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+            bytes.extend(tail);
+            prop_assert!(read_bytes(&bytes, None).is_err());
+        }
+    }
 }

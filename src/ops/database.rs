@@ -146,6 +146,11 @@ pub fn doctor(conn: &mut Connection, db_path: &Path, fix: bool) -> Result<Checku
     }
     if let Ok(dirs) = std::fs::read_dir(&store.root) {
         for dir in dirs.flatten() {
+            // A file at the top (a temporary left by a killed import) is never referenced.
+            if dir.path().is_file() {
+                c.files_unreferenced.push(dir.path().display().to_string());
+                continue;
+            }
             for f in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
                 let name = f.file_name().to_string_lossy().into_owned();
                 if !referenced.contains(&name) {

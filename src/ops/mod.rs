@@ -13,6 +13,7 @@ pub mod law;
 pub mod mail;
 pub mod request;
 pub mod send;
+pub mod settings;
 pub mod users;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};

@@ -435,12 +435,30 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-fn event_for(kind: LetterKind) -> EventKind {
+/// The event a letter logs once it has gone out. An appeal or a petition is filed: `appealed`
+/// (the request is then tracked as appealing). A notice of intent to sue or a final demand files
+/// nothing and starts no period the agency must meet, so it is logged as a `note` naming the
+/// letter, and the status stays as it was.
+pub fn event_for(kind: LetterKind) -> EventKind {
     match kind {
         LetterKind::Request => EventKind::Sent,
         LetterKind::Followup => EventKind::FollowedUp,
-        LetterKind::Appeal => EventKind::Appealed,
+        LetterKind::Appeal | LetterKind::Petition => EventKind::Appealed,
+        LetterKind::NoticeOfIntent | LetterKind::FinalDemand => EventKind::Note,
     }
+}
+
+/// The note an event for a letter carries: what went, and how.
+fn event_note(kind: LetterKind, how: String) -> String {
+    match event_for(kind) {
+        EventKind::Note => format!("{} ({kind}) {how}", capitalize_first(kind.describe())),
+        _ => how,
+    }
+}
+
+fn capitalize_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 /// Sends one letter exactly once. Errors before the server is contacted (no email, wrong
@@ -457,7 +475,10 @@ pub fn send(
     let allowed = match kind {
         LetterKind::Request => req.status == Status::Draft,
         LetterKind::Followup => req.status.can_be_overdue() || req.status.is_waiting_on_us(),
-        LetterKind::Appeal => crate::core::status::next(req.status, EventKind::Appealed, None).is_ok(),
+        LetterKind::Appeal | LetterKind::Petition => {
+            crate::core::status::next(req.status, EventKind::Appealed, None).is_ok()
+        }
+        LetterKind::NoticeOfIntent | LetterKind::FinalDemand => req.status != Status::Draft,
     };
     if !allowed {
         return Err(Error::invalid(format!(
@@ -484,7 +505,7 @@ pub fn send(
              VALUES (?1, 'outbound', ?2, ?3, 'sending', ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 req.id,
-                kind,
+                kind.stored(),
                 mailer.channel(),
                 message_id,
                 sender.from.to_string(),
@@ -518,9 +539,12 @@ pub fn send(
             )?;
             let mut e = NewEvent::new(event_for(kind), today);
             e.via = Some(Via::Email);
-            e.note = Some(format!(
-                "{} to {to}, Message-ID {message_id}",
-                if mailer.channel() == "file" { "written as .eml" } else { "emailed" }
+            e.note = Some(event_note(
+                kind,
+                format!(
+                    "{} to {to}, Message-ID {message_id}",
+                    if mailer.channel() == "file" { "written as .eml" } else { "emailed" }
+                ),
             ));
             log_in(&tx, &req.tracking_code, &e, today)?;
             None
@@ -577,11 +601,11 @@ pub fn record_paper(conn: &mut Connection, letter: &Letter, path: &str, today: N
         "INSERT INTO communications (request_id, direction, letter, channel, state, to_addr, subject, body,
                                      created_on, sent_on)
          VALUES (?1, 'outbound', ?2, 'mail', 'sent', NULL, ?3, ?4, ?5, ?5)",
-        params![req.id, letter.kind, letter.subject, letter.body, today],
+        params![req.id, letter.kind.stored(), letter.subject, letter.body, today],
     )?;
     let mut e = NewEvent::new(event_for(letter.kind), today);
     e.via = Some(Via::Mail);
-    e.note = Some(format!("written to {path} for posting"));
+    e.note = Some(event_note(letter.kind, format!("written to {path} for posting")));
     log_in(&tx, &req.tracking_code, &e, today)?;
     tx.commit()?;
     Ok(())

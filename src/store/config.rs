@@ -13,6 +13,11 @@ pub const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("requester.email", "the requester's email address", None),
     ("requester.phone", "the requester's phone number", None),
     ("requester.address", "the requester's postal address", None),
+    (
+        "requester.state",
+        "the requester's state (two letters), to warn where a law lets only its own citizens or residents request",
+        None,
+    ),
     ("policy.very_overdue_days", "business days late before a request counts as very overdue", Some("20")),
     ("policy.followups_before_appeal", "follow-ups with no answer before a request is ready to appeal", Some("2")),
 ];
@@ -44,6 +49,16 @@ pub fn set(conn: &rusqlite::Transaction<'_>, name: &str, value: &str) -> Result<
     if *key == "requester.email" && !value.is_empty() && !crate::store::agency::valid_email(value) {
         return Err(Error::invalid(format!("'{value}' is not a valid email address")));
     }
+    let upper;
+    let value = if *key == "requester.state" && !value.is_empty() {
+        upper = crate::store::law::code(conn, value)?;
+        if upper == "US" {
+            return Err(Error::invalid("requester.state is a state or DC, not US"));
+        }
+        upper.as_str()
+    } else {
+        value
+    };
     if value.is_empty() {
         conn.execute("DELETE FROM settings WHERE name = ?1", [key])?;
     } else {

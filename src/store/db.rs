@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/004_intake.sql"),
     include_str!("../../migrations/005_metrics.sql"),
     include_str!("../../migrations/006_people.sql"),
+    include_str!("../../migrations/007_laws_v2.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.
@@ -208,9 +209,14 @@ pub fn migrate_from(conn: &mut Connection, from: i64, to: i64, recompute: Recomp
         }
         tx.execute_batch(MIGRATIONS[(v - 1) as usize])?;
         tx.pragma_update(None, "user_version", v)?;
+        if v == 7 {
+            // The appeal routes and law scopes are new in version 7: load them with the tables.
+            crate::store::law::load_builtin_routes(&tx)?;
+        }
         tx.commit()?;
-        // The report figures are new in version 5.
-        figures_added |= v == 5;
+        // The report figures are new in version 5; in version 7 who each period binds moves due
+        // dates (a Montana city is no longer on the state agencies' 5 business days).
+        figures_added |= v == 5 || v == 7;
     }
     if figures_added && to == latest_version() {
         // Computed once the schema is complete, since the replay reads today's tables; a crash

@@ -4,12 +4,25 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::core::dates::check_days;
 use crate::core::daytype::DayType;
+use crate::core::route::{
+    AddressedTo, AppealKind, Binds, ConstructiveDenial, Coverage, Days, Eligibility, Route, WindowFrom,
+};
 use crate::{Error, Result};
 
-/// The researched facts (see `source` of each row). Copied from shared/data/state_laws.csv.
+/// The researched facts (see `source` of each row). Copied from shared/data/state_laws.csv, with
+/// the editorial parentheses taken out of the law names.
 const BUILTIN_CSV: &str = include_str!("../../data/laws.csv");
+
+/// Each jurisdiction's route after a denial or silence, reviewed by hand from
+/// shared/data/state_appeals.csv (see scripts/build_appeals_csv.py for every decision).
+const APPEALS_CSV: &str = include_str!("../../data/appeals.csv");
+
+/// Whom each period binds and who may request, with citations (data/law_scope_notes.md).
+const SCOPE_CSV: &str = include_str!("../../data/law_scope.csv");
 
 /// A jurisdiction's records law as in force for this database (built-in values with the
 /// user's corrections applied).
@@ -24,6 +37,13 @@ pub struct Law {
     pub extension_days: Option<u32>,
     pub notes: String,
     pub source: String,
+    /// The citation letters use: the law's sections, without research remarks.
+    pub letter_citation: String,
+    /// What the law provides after a denial or silence; none only in a database whose built-in
+    /// data was never loaded (`foiatrack init` loads it).
+    pub appeal_route: Option<Route>,
+    /// Whom the period binds and who may request.
+    pub scope: Option<Coverage>,
     /// Present when the user corrected this law: what changed, from what.
     #[serde(rename = "override")]
     pub correction: Option<Correction>,
@@ -41,29 +61,21 @@ impl Law {
     }
 }
 
-/// Whether a law gives an administrative appeal before going to court, as the researched notes
-/// say ("Administrative appeal: ..." / "No administrative appeal ...").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Appeal {
-    Administrative,
-    None,
-    Unknown,
-}
-
 impl Law {
-    pub fn appeal(&self) -> Appeal {
-        let n = self.notes.to_ascii_lowercase();
-        if n.contains("no administrative appeal")
-            || n.contains("no formal administrative appeal")
-            || n.contains("no agency appeal")
-        {
-            Appeal::None
-        } else if n.contains("administrative appeal") {
-            Appeal::Administrative
-        } else {
-            Appeal::Unknown
-        }
+    /// Whether the law's period binds an agency of this kind (Montana's 5 business days bind
+    /// executive-branch agencies only).
+    pub fn period_binds(&self, agency_kind: &str) -> bool {
+        self.scope.as_ref().is_none_or(|c| c.period_binds.covers(agency_kind))
+    }
+
+    /// The route, or a one-sentence error saying how to load it.
+    pub fn route(&self) -> Result<&Route> {
+        self.appeal_route.as_ref().ok_or_else(|| {
+            Error::invalid(format!(
+                "no appeal route is recorded for {}; run `foiatrack init` to load the built-in law data",
+                self.code
+            ))
+        })
     }
 }
 
@@ -85,6 +97,296 @@ pub struct LawChange {
     pub day_type: Option<DayType>,
     pub extension_days: Option<u32>,
     pub note: Option<String>,
+    /// Corrections of the route, scope and letter citation: column name -> value (an empty
+    /// value clears a number: no appeal deadline, no pre-suit notice).
+    pub fields: BTreeMap<&'static str, String>,
+}
+
+impl LawChange {
+    pub fn is_empty(&self) -> bool {
+        self.law_name.is_none()
+            && self.citation.is_none()
+            && self.response_days.is_none()
+            && self.day_type.is_none()
+            && self.extension_days.is_none()
+            && self.note.is_none()
+            && self.fields.is_empty()
+    }
+}
+
+/// The route, scope and letter-citation fields a user may correct, with how changes read.
+pub const FIELDS: &[(&str, &str)] = &[
+    ("appeal_kind", "appeal kind"),
+    ("appeal_body", "appeal body"),
+    ("appeal_addressed_to", "appeal addressed to"),
+    ("appeal_binds", "appeal route binds"),
+    ("court_remedy", "court remedy"),
+    ("appeal_days", "appeal days"),
+    ("appeal_day_type", "appeal day type"),
+    ("appeal_window_from", "appeal window from"),
+    ("appeal_citation", "appeal citation"),
+    ("constructive_denial", "constructive denial"),
+    ("constructive_denial_citation", "constructive denial citation"),
+    ("pre_suit_notice_days", "pre-suit notice days"),
+    ("pre_suit_notice_day_type", "pre-suit notice day type"),
+    ("letter_citation", "letter citation"),
+    ("period_binds", "period binds"),
+    ("eligibility", "eligibility"),
+];
+
+/// The columns of law_routes, in order, as read into a field map.
+const ROUTE_COLUMNS: &[&str] = &[
+    "appeal_kind",
+    "appeal_body",
+    "appeal_addressed_to",
+    "appeal_binds",
+    "other_appeal_body",
+    "other_appeal_citation",
+    "court_remedy",
+    "appeal_days",
+    "appeal_day_type",
+    "appeal_window_from",
+    "appeal_deadline_note",
+    "constructive_denial",
+    "constructive_denial_citation",
+    "constructive_denial_note",
+    "pre_suit_notice_days",
+    "pre_suit_notice_day_type",
+    "pre_suit_notice_citation",
+    "pre_suit_notice_note",
+    "letter_citation",
+    "appeal_citation",
+    "appeal_sources",
+    "appeal_notes",
+    "period_binds",
+    "period_binds_citation",
+    "period_binds_note",
+    "eligibility",
+    "eligibility_citation",
+    "eligibility_note",
+    "scope_sources",
+];
+
+type Fields = BTreeMap<&'static str, String>;
+
+fn opt(f: &Fields, k: &str) -> Option<String> {
+    f.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn text(f: &Fields, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+fn parsed<T: std::str::FromStr<Err = Error>>(f: &Fields, k: &str) -> Result<Option<T>> {
+    opt(f, k).map(|v| v.parse::<T>()).transpose()
+}
+
+fn days(f: &Fields, n: &str, t: &str, what: &str) -> Result<Option<Days>> {
+    let count = match opt(f, n) {
+        Some(v) => {
+            Some(v.parse::<u32>().map_err(|_| Error::invalid(format!("{what} must be a whole number, not '{v}'")))?)
+        }
+        None => None,
+    };
+    let day_type = parsed::<DayType>(f, t)?.filter(|t| *t != DayType::None);
+    match (count, day_type) {
+        (Some(days), Some(day_type)) => {
+            check_days(what, days).map_err(Error::Invalid)?;
+            Ok(Some(Days { days, day_type }))
+        }
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(Error::invalid(format!("{what} need a day type: business or calendar"))),
+    }
+}
+
+/// The route, scope and letter citation from a field map, checked.
+fn route_from(code: &str, f: &Fields) -> Result<(Route, Coverage, String)> {
+    let kind: AppealKind = parsed(f, "appeal_kind")?.unwrap_or(AppealKind::CourtOnly);
+    let appeal_body = opt(f, "appeal_body");
+    if kind != AppealKind::CourtOnly && appeal_body.is_none() {
+        return Err(Error::invalid(format!("{code}: a {kind} route needs an appeal body (--appeal-body)")));
+    }
+    let appeal_deadline = days(f, "appeal_days", "appeal_day_type", "appeal days")?;
+    let appeal_window_from: Option<WindowFrom> = parsed(f, "appeal_window_from")?;
+    if appeal_deadline.is_some() && appeal_window_from.is_none() {
+        return Err(Error::invalid(format!(
+            "{code}: an appeal deadline needs what starts it (--appeal-window-from denial|denial_or_deemed_denial|denial_or_request)"
+        )));
+    }
+    let route = Route {
+        appeal_kind: kind,
+        appeal_body,
+        appeal_addressed_to: parsed::<AddressedTo>(f, "appeal_addressed_to")?,
+        appeal_binds: parsed(f, "appeal_binds")?.unwrap_or(Binds::All),
+        other_appeal_body: opt(f, "other_appeal_body"),
+        other_appeal_citation: opt(f, "other_appeal_citation"),
+        court_remedy: opt(f, "court_remedy"),
+        appeal_deadline,
+        appeal_window_from: appeal_deadline.and(appeal_window_from),
+        appeal_deadline_note: text(f, "appeal_deadline_note"),
+        constructive_denial: parsed(f, "constructive_denial")?.unwrap_or(ConstructiveDenial::No),
+        constructive_denial_citation: opt(f, "constructive_denial_citation"),
+        constructive_denial_note: text(f, "constructive_denial_note"),
+        pre_suit_notice: days(f, "pre_suit_notice_days", "pre_suit_notice_day_type", "pre-suit notice days")?,
+        pre_suit_notice_citation: opt(f, "pre_suit_notice_citation"),
+        pre_suit_notice_note: text(f, "pre_suit_notice_note"),
+        appeal_citation: opt(f, "appeal_citation"),
+        sources: text(f, "appeal_sources"),
+        notes: text(f, "appeal_notes"),
+    };
+    let coverage = Coverage {
+        period_binds: parsed(f, "period_binds")?.unwrap_or(Binds::All),
+        period_binds_citation: opt(f, "period_binds_citation"),
+        period_binds_note: text(f, "period_binds_note"),
+        eligibility: parsed(f, "eligibility")?.unwrap_or(Eligibility::Anyone),
+        eligibility_citation: opt(f, "eligibility_citation"),
+        eligibility_note: text(f, "eligibility_note"),
+        sources: text(f, "scope_sources"),
+    };
+    Ok((route, coverage, text(f, "letter_citation")))
+}
+
+/// The built-in route fields of one law, or none where they were never loaded.
+fn builtin_fields(conn: &Connection, code: &str) -> Result<Option<Fields>> {
+    let sql = format!("SELECT {} FROM law_routes WHERE code = ?1", ROUTE_COLUMNS.join(", "));
+    // A migration step before version 7 (which adds law_routes) may replay requests.
+    let mut stmt = match conn.prepare_cached(&sql) {
+        Ok(stmt) => stmt,
+        Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(stmt
+        .query_row([code], |r| {
+            let mut f = Fields::new();
+            for (i, c) in ROUTE_COLUMNS.iter().enumerate() {
+                let v = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                    other => other.as_str().map(String::from).unwrap_or_default(),
+                };
+                f.insert(c, v);
+            }
+            Ok(f)
+        })
+        .optional()?)
+}
+
+fn field_overrides(conn: &Connection, code: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT field, value FROM law_field_overrides WHERE code = ?1 ORDER BY field")?;
+    let rows = stmt.query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Fills in the route, scope and letter citation of a law read from `laws`, with corrections.
+fn complete(conn: &Connection, law: &mut Law) -> Result<()> {
+    let Some(builtin) = builtin_fields(conn, &law.code)? else {
+        law.letter_citation = law.citation.clone();
+        return Ok(());
+    };
+    let mut fields = builtin.clone();
+    let overrides = field_overrides(conn, &law.code)?;
+    for (k, v) in &overrides {
+        if let Some((name, _)) = FIELDS.iter().find(|(n, _)| n == k) {
+            fields.insert(name, v.clone());
+        }
+    }
+    let (route, coverage, letter_citation) = route_from(&law.code, &fields)?;
+    law.appeal_route = Some(route);
+    law.scope = Some(coverage);
+    law.letter_citation = if letter_citation.trim().is_empty() { law.citation.clone() } else { letter_citation };
+    if !overrides.is_empty()
+        && let Some(c) = &mut law.correction
+    {
+        for (k, v) in &overrides {
+            let Some((name, label)) = FIELDS.iter().find(|(n, _)| n == k) else { continue };
+            let was = builtin.get(name).map(String::as_str).unwrap_or("");
+            let show = |s: &str| if s.trim().is_empty() { "-".to_string() } else { s.to_string() };
+            if was != v {
+                c.changes.push(format!("{label}: {} -> {}", show(was), show(v)));
+            }
+        }
+    }
+    Ok(())
+}
+
+struct RouteRow {
+    state: String,
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScopeRow {
+    state: String,
+    period_binds: String,
+    period_binds_citation: String,
+    period_binds_note: String,
+    eligibility: String,
+    eligibility_citation: String,
+    eligibility_note: String,
+    sources: String,
+}
+
+/// Loads (or reloads) the built-in routes and scopes of the laws present; run by `init` after
+/// the laws and by the migration that adds them. Every row is checked before it is stored.
+pub fn load_builtin_routes(conn: &Transaction<'_>) -> Result<usize> {
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| Error::invalid(format!("built-in {what} data is corrupt: {e}"));
+    let mut scopes = BTreeMap::new();
+    for row in csv::Reader::from_reader(SCOPE_CSV.as_bytes()).deserialize::<ScopeRow>() {
+        let row = row.map_err(|e| corrupt("law scope", &e))?;
+        scopes.insert(row.state.clone(), row);
+    }
+    let mut stmt = conn.prepare(&format!(
+        "INSERT OR REPLACE INTO law_routes (code, {}) SELECT ?1, {} WHERE EXISTS (SELECT 1 FROM laws WHERE code = ?1)",
+        ROUTE_COLUMNS.join(", "),
+        (2..=ROUTE_COLUMNS.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    ))?;
+    let mut n = 0;
+    let mut rdr = csv::Reader::from_reader(APPEALS_CSV.as_bytes());
+    let headers = rdr.headers().map_err(|e| corrupt("appeal route", &e))?.clone();
+    for record in rdr.records() {
+        let record = record.map_err(|e| corrupt("appeal route", &e))?;
+        let fields: BTreeMap<String, String> =
+            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect();
+        let state = fields.get("state").cloned().unwrap_or_default();
+        let row = RouteRow { state, fields };
+        let scope = scopes.get(&row.state).ok_or_else(|| corrupt("law scope", &format!("no row for {}", row.state)))?;
+        let mut f = Fields::new();
+        for c in ROUTE_COLUMNS {
+            let v = match *c {
+                "appeal_sources" => row.fields.get("sources").cloned(),
+                "appeal_notes" => row.fields.get("notes").cloned(),
+                "period_binds" => Some(scope.period_binds.clone()),
+                "period_binds_citation" => Some(scope.period_binds_citation.clone()),
+                "period_binds_note" => Some(scope.period_binds_note.clone()),
+                "eligibility" => Some(scope.eligibility.clone()),
+                "eligibility_citation" => Some(scope.eligibility_citation.clone()),
+                "eligibility_note" => Some(scope.eligibility_note.clone()),
+                "scope_sources" => Some(scope.sources.clone()),
+                other => row.fields.get(other).cloned(),
+            };
+            f.insert(c, v.ok_or_else(|| corrupt("appeal route", &format!("column {c} is missing")))?);
+        }
+        route_from(&row.state, &f).map_err(|e| corrupt("appeal route", &e))?;
+        let values: Vec<rusqlite::types::Value> = std::iter::once(row.state.clone().into())
+            .chain(ROUTE_COLUMNS.iter().map(|c| {
+                let v = f[c].trim().to_string();
+                match *c {
+                    "appeal_days" | "pre_suit_notice_days" if v.is_empty() => rusqlite::types::Value::Null,
+                    "appeal_days" | "pre_suit_notice_days" => {
+                        v.parse::<i64>().map(rusqlite::types::Value::Integer).unwrap_or(rusqlite::types::Value::Null)
+                    }
+                    "appeal_day_type" | "appeal_window_from" | "pre_suit_notice_day_type" if v.is_empty() => {
+                        rusqlite::types::Value::Null
+                    }
+                    _ => rusqlite::types::Value::Text(f[c].clone()),
+                }
+            }))
+            .collect();
+        n += stmt.execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(n)
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,10 +402,13 @@ struct BuiltinRow {
     source: String,
 }
 
-/// A fingerprint of every law's period, to tell whether reloading the built-in data moved any.
+/// A fingerprint of every law's period and whom it binds, to tell whether reloading the
+/// built-in data moved any.
 pub fn periods_fingerprint(conn: &Connection) -> Result<Option<String>> {
     Ok(conn.query_row(
-        "SELECT group_concat(code || ':' || COALESCE(response_days, '') || day_type, ',') FROM laws",
+        "SELECT group_concat(l.code || ':' || COALESCE(l.response_days, '') || l.day_type || ':'
+                || COALESCE(r.period_binds, ''), ',')
+         FROM laws l LEFT JOIN law_routes r ON r.code = l.code",
         [],
         |r| r.get(0),
     )?)
@@ -139,6 +444,7 @@ pub fn load_builtin_rows(conn: &Transaction<'_>) -> Result<usize> {
         ])?;
         n += 1;
     }
+    load_builtin_routes(conn)?;
     Ok(n)
 }
 
@@ -162,6 +468,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Law> {
         extension_days: r.get(6)?,
         notes: r.get(7)?,
         source: r.get(8)?,
+        letter_citation: String::new(),
+        appeal_route: None,
+        scope: None,
         correction: None,
     };
     if r.get::<_, bool>(9)? {
@@ -197,7 +506,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Law> {
 /// Every law, ordered by code with federal (`US`) last.
 pub fn list(conn: &Connection) -> Result<Vec<Law>> {
     let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY l.code = 'US', l.code"))?;
-    let laws = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut laws = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    for law in &mut laws {
+        complete(conn, law)?;
+    }
     Ok(laws)
 }
 
@@ -217,9 +529,12 @@ pub fn code(conn: &Connection, input: &str) -> Result<String> {
 
 pub fn get(conn: &Connection, code: &str) -> Result<Law> {
     let code = code.trim().to_ascii_uppercase();
-    conn.query_row(&format!("{SELECT} WHERE l.code = ?1"), [&code], from_row)
+    let mut law = conn
+        .query_row(&format!("{SELECT} WHERE l.code = ?1"), [&code], from_row)
         .optional()?
-        .ok_or(Error::NotFound { what: "law for jurisdiction", key: code })
+        .ok_or(Error::NotFound { what: "law for jurisdiction", key: code })?;
+    complete(conn, &mut law)?;
+    Ok(law)
 }
 
 /// Records a correction; fields not given keep any earlier correction.
@@ -266,6 +581,23 @@ pub fn set_override(conn: &Transaction<'_>, code: &str, change: &LawChange, toda
             today
         ],
     )?;
+    for (field, value) in &change.fields {
+        if !FIELDS.iter().any(|(n, _)| n == field) {
+            return Err(Error::Internal(format!("{field} is not a correctable law field")));
+        }
+        conn.execute(
+            "INSERT INTO law_field_overrides (code, field, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (code, field) DO UPDATE SET value = excluded.value",
+            params![before.code, field, value.trim()],
+        )?;
+    }
+    if !change.fields.is_empty() && builtin_fields(conn, &before.code)?.is_none() {
+        return Err(Error::invalid(format!(
+            "{} has no built-in appeal route to correct; run `foiatrack init` first",
+            before.code
+        )));
+    }
+    // Checks the route as corrected (a deadline with no day type, a kind with no body...).
     get(conn, code)
 }
 
@@ -275,6 +607,7 @@ pub fn reset_override(conn: &Transaction<'_>, code: &str) -> Result<Law> {
     if law.correction.is_none() {
         return Err(Error::invalid(format!("{} has no correction to reset", law.code)));
     }
+    conn.execute("DELETE FROM law_field_overrides WHERE code = ?1", [&law.code])?;
     conn.execute("DELETE FROM law_overrides WHERE code = ?1", [&law.code])?;
     get(conn, &law.code)
 }

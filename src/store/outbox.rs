@@ -25,7 +25,7 @@ pub struct Pending {
 
 pub fn pending(conn: &Connection) -> Result<Vec<Pending>> {
     let mut stmt = conn.prepare(
-        "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on
+        "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on, c.subject
          FROM communications c JOIN requests r ON r.id = c.request_id
          WHERE c.state = 'sending' ORDER BY r.tracking_code, c.id",
     )?;
@@ -34,7 +34,10 @@ pub fn pending(conn: &Connection) -> Result<Vec<Pending>> {
             Ok(Pending {
                 communication_id: r.get(0)?,
                 tracking_code: r.get(1)?,
-                letter: r.get(2)?,
+                letter: crate::core::letter::kind_from_subject(
+                    r.get(2)?,
+                    &r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                ),
                 to: r.get(3)?,
                 message_id: r.get(4)?,
                 created_on: r.get(5)?,

@@ -6,8 +6,10 @@ use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::Result;
+use crate::core::money::{self, MAX_AMOUNT_CENTS, format_cents};
+use crate::core::spending::figure_total;
 use crate::store::request;
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SourceInfo {
@@ -52,19 +54,28 @@ pub struct Dataset {
     pub sources: Vec<SourceInfo>,
 }
 
+/// "C-0001's ... add up to more than foiatrack can count": a figure beyond an `i64` of cents,
+/// which only a database written before amounts were bounded can hold.
+fn uncountable(code: &str, what: &str) -> Error {
+    Error::invalid(format!(
+        "{code}: {what} add up to more than foiatrack can count ({}); its data holds amounts no import accepts today (each at most {})",
+        format_cents(i64::MAX),
+        format_cents(MAX_AMOUNT_CENTS)
+    ))
+}
+
 pub fn dataset(conn: &Connection, code: &str) -> Result<Dataset> {
     let req = request::find(conn, code)?;
-    let mut stmt = conn.prepare(
-        "SELECT CAST(strftime('%Y', t.txn_date) AS INTEGER), SUM(t.amount_cents), COUNT(*)
-         FROM transactions t JOIN data_sources s ON s.id = t.source_id
-         WHERE s.request_id = ?1 AND t.excluded_reason IS NULL GROUP BY 1 ORDER BY 1",
-    )?;
-    let txn: BTreeMap<i32, (i64, i64)> = stmt
-        .query_map([req.id], |r| Ok((r.get::<_, i32>(0)?, (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare("SELECT year, amount_cents FROM reported_totals WHERE request_id = ?1")?;
-    let reported: BTreeMap<i32, i64> =
-        stmt.query_map([req.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let code = req.tracking_code.as_str();
+    // Summed exactly in SQL (no overflow there) and checked here.
+    let counted = crate::ops::data::counted_by_year(conn, req.id)?;
+    let mut txn: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    for (year, (cents, n)) in &counted {
+        let cents =
+            i64::try_from(*cents).map_err(|_| uncountable(code, &format!("the counted transactions for {year}")))?;
+        txn.insert(*year, (cents, *n));
+    }
+    let reported = crate::ops::data::reported_by_year(conn, req.id)?;
     let excluded: i64 = conn.query_row(
         "SELECT COUNT(*) FROM transactions t JOIN data_sources s ON s.id = t.source_id
          WHERE s.request_id = ?1 AND t.excluded_reason IS NOT NULL",
@@ -112,7 +123,17 @@ pub fn dataset(conn: &Connection, code: &str) -> Result<Dataset> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let transactions: i64 = txn.values().map(|x| x.1).sum();
-    let total_cents = if years.is_empty() { None } else { Some(years.iter().map(|y| y.figure_cents).sum()) };
+    let total_cents = if years.is_empty() {
+        None
+    } else {
+        let total = figure_total(&counted.iter().map(|(y, (c, _))| (*y, *c)).collect(), &reported);
+        Some(i64::try_from(total).map_err(|_| uncountable(code, "its figures"))?)
+    };
+    let reported_total_cents = if reported.is_empty() {
+        None
+    } else {
+        Some(money::checked_sum(reported.values().copied()).map_err(|_| uncountable(code, "the totals it reported"))?)
+    };
     Ok(Dataset {
         tracking_code: req.tracking_code,
         agency_key: req.agency_key,
@@ -123,7 +144,7 @@ pub fn dataset(conn: &Connection, code: &str) -> Result<Dataset> {
         total_cents,
         transactions,
         excluded,
-        reported_total_cents: if reported.is_empty() { None } else { Some(reported.values().sum()) },
+        reported_total_cents,
         years,
         sources,
     })

@@ -104,8 +104,9 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
             let mut t = query(
                 conn,
                 "SELECT e.id AS event_id, r.tracking_code, e.kind AS event, e.on_date AS on_date, e.note, e.days,
-                        e.until, e.amount_cents AS amount, e.via, e.reference, e.recorded_on, e.voided_on, e.void_reason
-                 FROM events e JOIN requests r ON r.id = e.request_id
+                        e.until, e.amount_cents AS amount, e.via, e.reference, e.recorded_on, w.actor, e.voided_on,
+                        e.void_reason, w.voided_by
+                 FROM events e JOIN requests r ON r.id = e.request_id LEFT JOIN event_actors w ON w.event_id = e.id
                  WHERE ?1 IS NULL OR r.campaign_id = ?1 ORDER BY r.tracking_code, e.on_date, e.id",
                 cid,
             )?;

@@ -1,8 +1,9 @@
 //! What needs a person today, read in bounded pieces for the web's home page: each list is the
 //! first `limit` requests that an index on (status, due date) yields in order, so the page costs
 //! the same over a thousand requests or a million. The lists say the same as
-//! `views::request::digest` (which reads every request, for the CLI's complete digest), with
-//! two differences of order where they are cut: overdue requests are taken oldest due date
+//! `views::request::digest` (which reads every request, for the CLI's complete digest), without
+//! the appeal windows (which the home page does not show), and with two differences of order
+//! where they are cut: overdue requests are taken oldest due date
 //! first (then ranked by business days overdue), and requests waiting on us in the order they
 //! were created.
 
@@ -15,10 +16,10 @@ use crate::core::daytype::DayType;
 use crate::core::deadline::{EventFact, Period, Rules, Timeline, replay};
 use crate::core::status::Status;
 use crate::projection::{Calendars, period};
-use crate::{Error, Result};
 use crate::store::outbox::OutboxRow;
 use crate::store::request::{Request, SELECT, from_row};
 use crate::views::request::{Digest, Listed, Waiting, lateness};
+use crate::{Error, Result};
 
 /// Up to `limit` requests per status for `filter` (SQL over `r.status = ?1`, `?2` today),
 /// merged in (due date, id) order and cut to `limit`.
@@ -92,7 +93,9 @@ pub fn digest(conn: &Connection, today: NaiveDate, limit: usize) -> Result<Diges
             fee_cents: if r.status == Status::PaymentRequired { t.fee_cents } else { None },
         });
     }
-    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due })
+    // Appeal windows are the CLI digest's (`foiatrack due`); the home page does not list them,
+    // and finding them means reading every closed request, so they are left out here.
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows: Vec::new() })
 }
 
 /// The replay of each request, as `projection::timeline` gives it, with the events of all of
@@ -139,9 +142,10 @@ fn replay_all(conn: &Connection, reqs: &[Request], cals: &mut Calendars) -> Resu
         let followup_every = match every.get(&req.campaign_id) {
             Some(n) => *n,
             None => {
-                let n: u32 = conn.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| {
-                    r.get(0)
-                })?;
+                let n: u32 =
+                    conn.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| {
+                        r.get(0)
+                    })?;
                 *every.entry(req.campaign_id).or_insert(n)
             }
         };

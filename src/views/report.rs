@@ -9,6 +9,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::core::deadline::business_days_between;
+use crate::core::money;
 use crate::core::status::Status;
 use crate::projection::Calendars;
 use crate::{Error, Result};
@@ -166,7 +167,8 @@ struct Acc {
     non_responders: Vec<NonResponder>,
     very_overdue: i64,
     fees_requested: i64,
-    fees_total: i64,
+    /// In 128 bits: no number of fees can overflow it; checked when the report is built.
+    fees_total: i128,
 }
 
 impl Group {
@@ -253,7 +255,7 @@ fn scan(conn: &Connection, cid: Option<i64>, ids: (i64, i64), today: NaiveDate, 
         }
         if let Some(f) = fee {
             acc.fees_requested += 1;
-            acc.fees_total += f;
+            acc.fees_total += f as i128;
         }
         if let Some(d) = r.get::<_, Option<i64>>(11)? {
             acc.first.push(d);
@@ -380,7 +382,7 @@ pub fn responses_split(
         very_overdue,
         very_overdue_days: very,
         fees_requested,
-        fees_total_cents: fees_total,
+        fees_total_cents: i64::try_from(fees_total).map_err(|_| uncountable("the fees requested"))?,
         median_days_to_first_response: median(&first),
         p90_days_to_first_response: p90(&first),
         first_responses_measured: first.len() as i64,
@@ -440,6 +442,11 @@ pub struct SpendingReport {
     pub responded_without_figures: Vec<WithoutFigures>,
 }
 
+/// "... add up to more than foiatrack can count": a sum of figures beyond an `i64` of cents.
+fn uncountable(what: &str) -> Error {
+    Error::invalid(format!("{what} add up to more than foiatrack can count ({})", money::format_cents(i64::MAX)))
+}
+
 fn per_capita(total: i64, pop: Option<i64>) -> Option<i64> {
     let p = pop.filter(|p| *p > 0)? as i128;
     let t = total as i128;
@@ -465,9 +472,16 @@ pub fn spending(
         if years.is_empty() {
             continue;
         }
-        let total: i64 = years.iter().map(|y| y.figure_cents).sum();
-        let tx_cents: Option<i64> = years.iter().filter_map(|y| y.transactions_cents).reduce(|a, b| a + b);
-        let reported: Option<i64> = years.iter().filter_map(|y| y.reported_total_cents).reduce(|a, b| a + b);
+        // Each year's figure fits (the dataset checked it); their sums are checked here.
+        let sum = |v: Vec<i64>| -> Result<Option<i64>> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            money::checked_sum(v).map(Some).map_err(|_| uncountable(&format!("{}'s figures", d.tracking_code)))
+        };
+        let total = sum(years.iter().map(|y| y.figure_cents).collect())?.unwrap_or(0);
+        let tx_cents = sum(years.iter().filter_map(|y| y.transactions_cents).collect())?;
+        let reported = sum(years.iter().filter_map(|y| y.reported_total_cents).collect())?;
         let source = match (tx_cents, reported) {
             (Some(_), Some(_)) => "both",
             (Some(_), None) => "transactions",
@@ -492,7 +506,12 @@ pub fn spending(
         });
     }
     rows.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.agency_name.cmp(&b.agency_name)));
-    let sum: i64 = rows.iter().map(|r| r.total_cents).sum();
+    let sum = money::checked_sum(rows.iter().map(|r| r.total_cents)).map_err(|_| {
+        uncountable(&match &c {
+            Some(c) => format!("the figures of campaign '{}'", c.slug),
+            None => "the figures of all campaigns".into(),
+        })
+    })?;
     for (i, r) in rows.iter_mut().enumerate() {
         r.rank = i + 1;
         r.share_percent = if sum != 0 { r.total_cents as f64 * 100.0 / sum as f64 } else { 0.0 };
@@ -502,7 +521,8 @@ pub fn spending(
     let median_cents = match totals.len() {
         0 => None,
         n if n % 2 == 1 => Some(totals[n / 2]),
-        n => Some((totals[n / 2 - 1] + totals[n / 2]) / 2),
+        // The mean of the middle two, in 128 bits so it cannot overflow (truncated toward zero).
+        n => Some(((totals[n / 2 - 1] as i128 + totals[n / 2] as i128) / 2) as i64),
     };
     let with: std::collections::BTreeSet<String> = rows.iter().map(|r| r.tracking_code.clone()).collect();
     let mut stmt = conn.prepare(

@@ -1,5 +1,7 @@
 //! Requests as people read them: lists with lateness, one request in full, and the digest.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -8,8 +10,10 @@ use crate::Result;
 use crate::core::calendar::Calendar;
 use crate::core::daytype::DayType;
 use crate::core::deadline;
+use crate::core::route::{Window, WindowFacts, WindowRule};
 use crate::core::status::{EventKind, Status};
-use crate::projection::{Calendars, period, timeline};
+use crate::projection::{Calendars, PeriodSource, period_source, timeline};
+use crate::store::law::Law;
 use crate::store::request::{Event, Request, SELECT, events, find, from_row};
 
 /// Filters for listing requests.
@@ -113,6 +117,9 @@ pub struct Detail {
     pub fee_cents: Option<i64>,
     pub agency_reference: Option<String>,
     pub period: String,
+    /// The last day to file the appeal or petition the law provides, where it gives a number of
+    /// days and a denial (or, where the law says so, silence) has started the window.
+    pub appeal_window_closes_on: Option<NaiveDate>,
     pub allowed_events: Vec<EventKind>,
     pub events: Vec<Event>,
     /// Letters sent and replies received, oldest first.
@@ -128,14 +135,16 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
     let t = timeline(conn, &req, &mut cals, true)?;
     let cal = cals.get(conn, &req.state)?;
     let (overdue_days, days_left) = lateness(cal, &req, today);
-    let period = period(conn, &req)?;
+    let (period, source) = period_source(conn, &req)?;
     let mut explanation = Vec::new();
     let law = crate::store::law::get(conn, &req.state)?;
-    explanation.push(format!("Law: {} ({})", law.law_name, law.citation));
-    if req.agency_day_type.is_some() {
-        explanation.push(format!("Period: {} (the agency's own, overriding the state law)", period.describe()));
-    } else {
-        explanation.push(format!("Period: {}", period.describe()));
+    explanation.push(format!("Law: {} ({})", law.law_name, law.letter_citation));
+    match &source {
+        PeriodSource::Agency => {
+            explanation.push(format!("Period: {} (the agency's own, overriding the state law)", period.describe()))
+        }
+        PeriodSource::NotBound(why) => explanation.push(format!("Period: {} ({why})", period.describe())),
+        PeriodSource::Law => explanation.push(format!("Period: {}", period.describe())),
     }
     explanation
         .push(format!("Holidays: the {} calendar (federal holidays by rule, with the state's own changes)", req.state));
@@ -167,6 +176,10 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         explanation
             .push(format!("No statutory deadline: never overdue under the statute; {state} {f} (campaign policy)."));
     }
+    let window = appeal_window(&law, &req, cal, today);
+    if let Some((_, w)) = &window {
+        explanation.extend(w.steps.iter().cloned());
+    }
     Ok(Detail {
         tracking_code: req.tracking_code.clone(),
         campaign: req.campaign.clone(),
@@ -187,11 +200,33 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         fee_cents: t.fee_cents,
         agency_reference: t.agency_reference.clone(),
         period: period.describe(),
+        appeal_window_closes_on: window.map(|(_, w)| w.closes_on),
         allowed_events: crate::core::status::allowed_from(t.status()),
         events: events(conn, req.id)?,
         correspondence: crate::store::mail::correspondence(conn, req.id)?,
         explanation,
     })
+}
+
+/// A request's appeal window on `today`, from its cached status and dates.
+pub fn appeal_window(law: &Law, req: &Request, cal: &Calendar, today: NaiveDate) -> Option<(WindowRule, Window)> {
+    let rule = law.appeal_route.as_ref()?.window_rule(&req.kind)?;
+    let facts = WindowFacts { status: req.status, sent_on: req.sent_on, due_on: req.due_on, closed_on: req.closed_on };
+    crate::core::route::window(&rule, facts, cal, today).map(|w| (rule, w))
+}
+
+/// An appeal window still open, for the digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenWindow {
+    pub tracking_code: String,
+    pub agency_name: String,
+    pub state: String,
+    pub status: Status,
+    /// Whom to file with.
+    pub file_with: String,
+    pub closes_on: NaiveDate,
+    /// Business days left, today not counted.
+    pub days_left: i64,
 }
 
 /// The morning digest: what needs a person today.
@@ -206,6 +241,8 @@ pub struct Digest {
     pub waiting_on_us: Vec<Waiting>,
     /// Past their follow-up date and not already listed as overdue.
     pub followups_due: Vec<Listed>,
+    /// Appeal or petition windows still open, closing soonest first.
+    pub appeal_windows: Vec<OpenWindow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -248,5 +285,31 @@ pub fn digest(conn: &Connection, campaign: Option<String>, today: NaiveDate) -> 
             fee_cents: if l.request.status == Status::PaymentRequired { t.fee_cents } else { None },
         });
     }
-    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due })
+    let mut laws: HashMap<String, Law> = HashMap::new();
+    let mut appeal_windows = Vec::new();
+    for l in &all {
+        let r = &l.request;
+        if !matches!(r.status, Status::Rejected | Status::NoRecords) && l.overdue_days.is_none() {
+            continue;
+        }
+        if !laws.contains_key(&r.state) {
+            laws.insert(r.state.clone(), crate::store::law::get(conn, &r.state)?);
+        }
+        let cal = cals.get(conn, &r.state)?;
+        if let Some((rule, w)) = appeal_window(&laws[&r.state], r, cal, today)
+            && today <= w.closes_on
+        {
+            appeal_windows.push(OpenWindow {
+                tracking_code: r.tracking_code.clone(),
+                agency_name: r.agency_name.clone(),
+                state: r.state.clone(),
+                status: r.status,
+                file_with: rule.body,
+                closes_on: w.closes_on,
+                days_left: deadline::business_days_between(cal, today, w.closes_on),
+            });
+        }
+    }
+    appeal_windows.sort_by(|a, b| a.closes_on.cmp(&b.closes_on).then(a.tracking_code.cmp(&b.tracking_code)));
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows })
 }

@@ -76,7 +76,13 @@ pub struct Chase {
     pub followup_number: u32,
     /// Enough follow-ups went unanswered: appeal where the law provides one.
     pub ready_to_appeal: bool,
-    pub appeal: crate::store::law::Appeal,
+    /// The law's appeal route: administrative, external_review, court_only or both.
+    pub appeal: crate::core::route::AppealKind,
+    /// The letter `letter CODE --kind appeal` writes for this request: appeal, petition,
+    /// notice-of-intent or final-demand.
+    pub next_step: crate::core::letter::LetterKind,
+    /// Where the next step goes when it is not the agency (a petition's review body).
+    pub next_step_body: Option<String>,
 }
 
 /// Open requests past their follow-up date (overdue, or past the campaign's interval where the
@@ -104,6 +110,8 @@ pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
             continue;
         }
         let law = crate::store::law::get(conn, &r.state)?;
+        let route = law.route()?;
+        let step = route.next_step(&r.kind);
         out.push(Chase {
             tracking_code: r.tracking_code.clone(),
             agency_name: r.agency_name.clone(),
@@ -116,9 +124,48 @@ pub fn to_chase(conn: &Connection, campaign: Option<&str>, today: NaiveDate) -> 
             overdue_days: l.overdue_days,
             followup_number: r.followups + 1,
             ready_to_appeal: r.followups >= threshold && r.status != Status::Appealing,
-            appeal: law.appeal(),
+            appeal: route.appeal_kind,
+            next_step: step.kind,
+            next_step_body: step.body,
         });
     }
     out.sort_by(|a, b| b.overdue_days.cmp(&a.overdue_days).then(a.tracking_code.cmp(&b.tracking_code)));
+    Ok(out)
+}
+
+/// Agencies under a law that gives the right to request to its own citizens or residents only,
+/// when the requester (`requester.state`) is from elsewhere or has not said: one warning per
+/// state, naming the agencies, so staff can arrange a local requester.
+pub fn eligibility_warnings(conn: &Connection, codes: &[String]) -> Result<Vec<String>> {
+    use crate::core::route::Eligibility;
+    use std::collections::BTreeMap;
+    let requester_state = crate::store::config::get(conn, "requester.state")?;
+    let mut by_state: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for code in codes {
+        let r = request::find(conn, code)?;
+        if requester_state.as_deref() == Some(r.state.as_str()) {
+            continue;
+        }
+        by_state.entry(r.state.clone()).or_default().push(r.agency_name.clone());
+    }
+    let mut out = Vec::new();
+    for (state, agencies) in by_state {
+        let law = crate::store::law::get(conn, &state)?;
+        let Some(scope) = &law.scope else { continue };
+        if scope.eligibility == Eligibility::Anyone {
+            continue;
+        }
+        let who = match &requester_state {
+            Some(s) => format!("the requester's state is {s}"),
+            None => "requester.state is not set (`foiatrack config set requester.state XX`)".into(),
+        };
+        out.push(format!(
+            "warning: {who}, and the {} ({state}) gives the right to request to {}{}: arrange a local requester for {}",
+            law.law_name,
+            scope.eligibility.describe(),
+            scope.eligibility_citation.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+            agencies.join(", ")
+        ));
+    }
     Ok(out)
 }

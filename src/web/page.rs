@@ -134,11 +134,25 @@ impl IntoResponse for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
-/// Renders a template into a response.
+/// Renders a template into a response. Control characters from outside data (ESC, BEL, C1,
+/// bidirectional overrides) are shown as visible symbols, as in every other output.
 pub fn render(t: &impl Template) -> PageResult {
-    t.render().map(|h| Html(h).into_response()).map_err(|e| {
+    t.render().map(|h| Html(visible_controls(h)).into_response()).map_err(|e| {
         PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (a bug in foiatrack): {e}"))
     })
+}
+
+fn visible_controls(html: String) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !html.chars().any(hidden) {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    html.chars().for_each(|c| if hidden(c) { crate::views::render::push_visible(&mut out, c) } else { out.push(c) });
+    out
 }
 
 /// Runs database work off the async threads, acting as the signed-in user.

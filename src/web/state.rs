@@ -129,6 +129,11 @@ impl AppState {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
+    /// Ends every session of `user` (removed, or given another role or password).
+    pub fn end_sessions_of(&self, user: &str) {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, s| s.user != user);
+    }
+
     /// Counts a sign-in attempt; false when the address has used up its attempts.
     pub fn allow_attempt(&self, ip: IpAddr) -> bool {
         let mut all = self.attempts.lock().unwrap_or_else(|e| e.into_inner());

@@ -782,12 +782,10 @@ struct Preview {
 }
 
 fn letter_kind(s: Option<&str>) -> Result<LetterKind, PageError> {
-    match s {
-        None | Some("request") => Ok(LetterKind::Request),
-        Some("followup") => Ok(LetterKind::Followup),
-        Some("appeal") => Ok(LetterKind::Appeal),
-        Some(other) => Err(invalid(format!("'{other}' is not a letter: request, followup or appeal"))),
-    }
+    s.map(str::parse::<LetterKind>)
+        .transpose()
+        .map(|k| k.unwrap_or(LetterKind::Request))
+        .map_err(|e| invalid(e.to_string()))
 }
 
 async fn letters(
@@ -851,9 +849,9 @@ async fn letters(
     render(&LettersPage {
         chrome: Chrome::new(&s, "campaigns", &state),
         kind: kind_name,
-        kinds: ["request", "followup", "appeal"]
+        kinds: LetterKind::ALL
             .iter()
-            .map(|k| Choice { value: k.to_string(), label: k.to_string(), selected: *k == kind_name })
+            .map(|k| Choice { value: k.as_str().into(), label: k.as_str().replace('-', " "), selected: *k == kind })
             .collect(),
         prev_href: href(prev),
         next_href: href(next),
