@@ -210,7 +210,7 @@ fn campaign_list_and_page_show_the_clis_figures_on_the_demo() {
     assert_eq!(page.status, 200);
     assert_eq!(number(&page.body, "total"), summary["requests"].as_i64().unwrap());
     assert_eq!(number(&page.body, "overdue-count"), summary["overdue"].as_i64().unwrap());
-    assert_eq!(summary["overdue"], 12);
+    assert!(summary["overdue"].as_i64().unwrap() > 0, "the demo has late requests");
     for pair in summary["by_status"].as_array().unwrap() {
         let (status, n) = (pair[0].as_str().unwrap(), pair[1].as_i64().unwrap());
         let cell = format!("data-status=\"{status}\">{n}</td>");
@@ -219,11 +219,14 @@ fn campaign_list_and_page_show_the_clis_figures_on_the_demo() {
         assert_eq!(db, n, "{status}");
     }
     // The bar names every status with requests, for screen readers.
-    assert!(
-        page.body.contains("aria-label=\"Requests by status: 12 awaiting_ack, 5 awaiting_response,"),
-        "{}",
-        page.body
-    );
+    let label: Vec<String> = summary["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p[1].as_i64().unwrap() > 0)
+        .map(|p| format!("{} {}", p[1], p[0].as_str().unwrap()))
+        .collect();
+    assert!(page.body.contains(&format!("aria-label=\"Requests by status: {}\"", label.join(", "))), "{}", page.body);
 
     // Every row over the two pages says what the CLI says.
     let cli = cli_list(env, &[]);
@@ -300,8 +303,10 @@ fn sorting_filtering_and_pages_happen_on_the_server() {
         .iter()
         .map(|c| cli.iter().find(|r| r["tracking_code"] == *c.as_str()).unwrap()["overdue_days"].as_i64().unwrap_or(-1))
         .collect();
-    assert!(late[..12].iter().all(|d| *d >= 0) && late[12..].iter().all(|d| *d == -1), "{late:?}");
-    assert!(late[..12].windows(2).all(|w| w[0] >= w[1]), "{late:?}");
+    let n_late = cli.iter().filter(|r| r["overdue_days"].is_i64()).count();
+    assert!(n_late > 2);
+    assert!(late[..n_late].iter().all(|d| *d >= 0) && late[n_late..].iter().all(|d| *d == -1), "{late:?}");
+    assert!(late[..n_late].windows(2).all(|w| w[0] >= w[1]), "{late:?}");
 
     // Filters, each against the CLI.
     // (The CLI lists by due date; the page by tracking code unless asked.)
@@ -310,11 +315,11 @@ fn sorting_filtering_and_pages_happen_on_the_server() {
     };
     let completed = get("/campaigns/amazon-2016?status=completed&per=100");
     assert_eq!(row_codes(&completed), by_code(cli_list(env, &["--status", "completed"])));
-    assert_eq!(number(&completed, "matched"), 60);
+    assert_eq!(number(&completed, "matched"), cli.iter().filter(|r| r["status"] == "completed").count() as i64);
     assert_eq!(row_codes(&get("/campaigns/amazon-2016?state=co")), by_code(cli_list(env, &["--state", "CO"])));
     let overdue = get("/campaigns/amazon-2016?overdue=1&sort=due&dir=asc");
     assert_eq!(row_codes(&overdue), codes_of(&cli_list(env, &["--overdue"])));
-    assert_eq!(number(&overdue, "matched"), 12);
+    assert_eq!(number(&overdue, "matched"), n_late as i64);
     let schools: Vec<String> = by_code(cli.iter().filter(|r| r["kind"] == "school_district").cloned().collect());
     assert!(!schools.is_empty());
     assert_eq!(row_codes(&get("/campaigns/amazon-2016?kind=school_district&per=100")), schools);
@@ -896,7 +901,7 @@ fn the_home_page_reads_bounded_lists_that_match_the_digest() {
     let due = env.json(&["due", "--format", "json"]);
     let codes = |list: &serde_json::Value| codes_of(list.as_array().unwrap());
     assert_eq!(section_codes(&home.body, "overdue"), codes(&due["overdue"]));
-    assert_eq!(section_codes(&home.body, "overdue").len(), 12);
+    assert!(!section_codes(&home.body, "overdue").is_empty());
     for r in due["overdue"].as_array().unwrap() {
         let line = format!("{} business days overdue", r["overdue_days"]);
         assert!(home.body.contains(&line), "{line}");
@@ -907,8 +912,9 @@ fn the_home_page_reads_bounded_lists_that_match_the_digest() {
     let w = &due["waiting_on_us"][0];
     let since: chrono::NaiveDate = w["since"].as_str().unwrap().parse().unwrap();
     let days = (chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() - since).num_days();
-    assert_eq!(w["reason"], "fee of $75.00 requested");
-    let line = format!("clock stopped {days} days: fee of $75.00 requested ($75.00)");
+    let fee = format!("${}.{:02}", w["fee_cents"].as_i64().unwrap() / 100, w["fee_cents"].as_i64().unwrap() % 100);
+    assert_eq!(w["reason"], format!("fee of {fee} requested").as_str());
+    let line = format!("clock stopped {days} days: fee of {fee} requested ({fee})");
     assert!(home.body.contains(&line), "{line}: {}", home.body);
     let soon: Vec<String> = due["due_soon"]
         .as_array()
