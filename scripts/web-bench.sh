@@ -38,7 +38,12 @@ sqlite3 "$db" "SELECT 'database: ' || (SELECT COUNT(*) FROM requests) || ' reque
 
 FOIATRACK_DB="$db" FOIATRACK_TODAY=2026-06-01 "$bin" serve --bind "127.0.0.1:$port" >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/serve.out" ] && break; sleep 0.1; done
+# The first start on an older database migrates it first (minutes on a million requests).
+for _ in $(seq 1 1200); do
+    [ -s "$work/serve.out" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.5
+done
 link="$(head -n1 "$work/serve.out")"
 [ -n "$link" ] || { echo "the server did not start:"; cat "$work/serve.err"; exit 1; }
 base="http://127.0.0.1:$port"
