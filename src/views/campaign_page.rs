@@ -18,6 +18,7 @@ use crate::core::status::Status;
 use crate::projection::Calendars;
 use crate::store::agency::Kind;
 use crate::store::campaign::Campaign;
+use crate::store::outbox::Pending;
 use crate::{Error, Result};
 
 /// Rows per page unless asked otherwise, and the most a page may hold.
@@ -716,6 +717,30 @@ pub fn draft_counts(conn: &Connection, campaign_id: i64) -> Result<(i64, i64)> {
         [campaign_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
+}
+
+/// Messages of one campaign left `sending` (the server or the CLI stopped while sending them),
+/// read through the campaign's requests: its cost follows the campaign, not the whole outbox.
+pub fn unsettled(conn: &Connection, campaign_id: i64) -> Result<Vec<Pending>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on
+         FROM requests r CROSS JOIN communications c ON c.request_id = r.id
+         WHERE r.campaign_id = ?1 AND c.direction = 'outbound' AND c.state = 'sending'
+         ORDER BY r.tracking_code, c.id",
+    )?;
+    let v = stmt
+        .query_map([campaign_id], |r| {
+            Ok(Pending {
+                communication_id: r.get(0)?,
+                tracking_code: r.get(1)?,
+                letter: r.get(2)?,
+                to: r.get(3)?,
+                message_id: r.get(4)?,
+                created_on: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
 }
 
 /// The jurisdictions a filter can name, in order.

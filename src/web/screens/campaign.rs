@@ -398,16 +398,7 @@ struct Loaded {
 
 /// Messages left `sending` among one campaign's requests.
 fn unsettled_in(conn: &rusqlite::Connection, c: &Campaign) -> crate::Result<Vec<Pending>> {
-    let prefix = format!("{}-", c.code_prefix);
-    let mut out = Vec::new();
-    for p in crate::store::outbox::pending(conn)? {
-        if p.tracking_code.starts_with(&prefix)
-            && crate::store::request::find(conn, &p.tracking_code)?.campaign == c.slug
-        {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    cp::unsettled(conn, c.id)
 }
 
 async fn show(
