@@ -10,6 +10,7 @@ mod util;
 mod web;
 mod web_admin;
 mod web_browser;
+mod web_campaign;
 mod web_request;
 mod web_util;
 

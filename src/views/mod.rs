@@ -2,10 +2,12 @@
 //! Views only read; they take a `&Connection`.
 
 pub mod agency;
+pub mod campaign_page;
 pub mod data;
 pub mod export;
 pub mod law;
 pub mod letter;
+pub mod needs_action;
 pub mod render;
 pub mod report;
 pub mod request;

@@ -164,8 +164,30 @@ pub async fn with_db<T: Send + 'static>(
     let state = state.clone();
     let user = session.user.clone();
     let out = tokio::task::spawn_blocking(move || {
-        let mut conn = state.open(&user)?;
-        work(&mut conn)
+        // Each blocking thread keeps its connection between requests (no schema to parse, no
+        // memory map to set up again, a warm page cache), while the file is the same one and no
+        // transaction was left open.
+        thread_local! {
+            static CONN: std::cell::RefCell<Option<(u64, u64, rusqlite::Connection)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        use std::os::unix::fs::MetadataExt;
+        let file = std::fs::metadata(&state.opts.db_path).map(|m| (m.dev(), m.ino())).ok();
+        CONN.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let mut conn = match (slot.take(), file) {
+                (Some((dev, ino, c)), Some(f)) if (dev, ino) == f && c.is_autocommit() => {
+                    crate::store::db::set_actor(&c, &user)?;
+                    c
+                }
+                _ => state.open(&user)?,
+            };
+            let out = work(&mut conn);
+            if let Some((dev, ino)) = file {
+                *slot = Some((dev, ino, conn));
+            }
+            out
+        })
     })
     .await?;
     Ok(out?)

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use crate::core::money::format_cents;
 use crate::store::{mail, outbox};
-use crate::views::request::{Digest, Listed, digest};
+use crate::views::request::{Digest, Listed};
 use crate::web::auth::Signed;
 use crate::web::page::{Chrome, PageResult, render, with_db};
 use crate::web::state::AppState;
@@ -82,10 +82,10 @@ fn business_days_left(l: &Listed) -> String {
 async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
     let today = state.today();
     let (d, unmatched, failed): (Digest, _, _) = with_db(&state, &s, move |conn| {
-        let d = digest(conn, None, today)?;
+        // Bounded: each list is the first LIMIT + 1 an index yields, whatever the database holds.
+        let d = crate::views::needs_action::digest(conn, today, LIMIT + 1)?;
         let unmatched = mail::unmatched(conn)?;
-        let failed: Vec<outbox::OutboxRow> =
-            outbox::outbox(conn, None)?.into_iter().filter(|o| o.state == "failed").collect();
+        let failed: Vec<outbox::OutboxRow> = crate::views::needs_action::failed_letters(conn, LIMIT)?;
         Ok((d, unmatched, failed))
     })
     .await?;
