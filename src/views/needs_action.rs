@@ -161,19 +161,14 @@ fn replay_all(conn: &Connection, reqs: &[Request], cals: &mut Calendars) -> Resu
             reference: r.get(7)?,
         });
     }
-    // A period depends on the state's law and the agency's own period, nothing else. Over many
-    // states, every law is read in one query (as `projection::period` reads one).
-    let mut periods: HashMap<(String, Option<u32>, Option<DayType>), Period> = HashMap::new();
-    let states: std::collections::HashSet<&str> = reqs.iter().map(|r| r.state.as_str()).collect();
-    if states.len() > 8 {
-        for law in crate::store::law::list(conn)? {
-            periods.insert((law.code.clone(), None, None), Period::new(law.response_days, law.day_type));
-        }
-    }
+    // A period depends on the state's law, the agency's kind (whom the law's period binds) and
+    // the agency's own period, nothing else: each is read once.
+    type Key = (String, String, Option<u32>, Option<DayType>);
+    let mut periods: HashMap<Key, Period> = HashMap::new();
     let mut every: HashMap<i64, u32> = HashMap::new();
     let mut out = Vec::with_capacity(reqs.len());
     for req in reqs {
-        let key = (req.state.clone(), req.agency_days, req.agency_day_type);
+        let key = (req.state.clone(), req.kind.clone(), req.agency_days, req.agency_day_type);
         let period = match periods.get(&key) {
             Some(p) => *p,
             None => *periods.entry(key).or_insert(period(conn, req)?),
