@@ -441,7 +441,7 @@ fn csv_neutralises_formulas_but_not_plain_numbers() {
     env.ok(&["data", "total", &hostile, "-12.50", "--year", "2016", "--note", "@SUM(A1)"]);
     let spending = env.ok(&["export", "spending"]);
     let row = spending.lines().nth(1).unwrap();
-    assert_eq!(row, format!("reported_total,{hostile},hostile,'-inf,CO,,2016,-12.50,,,true,,,,,,'@SUM(A1)"));
+    assert_eq!(row, format!("reported_total,{hostile},hostile,'-inf,CO,,2016,-12.50,,,,true,,,,,,'@SUM(A1)"));
     let report = env.ok(&["report", "spending", "--campaign", "c", "--format", "csv"]);
     assert!(
         report.lines().nth(1).unwrap().starts_with(&format!("1,{hostile},hostile,'-inf,CO,city,1000,-12.50,")),

@@ -77,6 +77,88 @@ fn demo_prints_both_reports_with_the_published_figures() {
     assert!(boise["transactions"].as_i64().unwrap() > 100);
 }
 
+/// The study's statements, reproduced by the demo and marked published; the rest illustrative.
+#[test]
+fn demo_reproduces_the_studys_statements() {
+    let (_, _, stdout) = demo();
+    for text in [
+        "Figures marked \"published\" are the ILSR study's (2016-17); every other figure is illustrative",
+        " 3      Denver Public Schools   CO      $2.29        $1,560,726.00   682545       published: third, $2.29",
+        "Denver Public Schools       CO      $1,560,726.00   $2,762,485.02   +77.0%   published: +77%; amounts illustrative",
+        "City and County of Denver   CO      $548,419.00     $817,144.31     +49.0%   published: +49%; amounts illustrative",
+        "City of Rutland, VT: $2,847.13 in 2016 (published: less than $3,000; the cents are illustrative).",
+        "== Amazon Marketplace share, 2016: agencies that sent transactions (illustrative) ==",
+        "through Amazon Marketplace still pays Amazon a cut",
+    ] {
+        assert!(stdout.contains(text), "missing {text:?} in:\n{stdout}");
+    }
+    // Every top-10 figure is the study's; the per-capita leaders above Denver are illustrative.
+    let top10: Vec<&str> =
+        stdout.split("== Top 10 spenders, 2016 ==").nth(1).unwrap().lines().skip(3).take(10).collect();
+    assert!(top10.iter().all(|l| l.trim_end().ends_with("published")), "{top10:#?}");
+    let per_capita: Vec<&str> = stdout.split("== Per capita, 2016").nth(1).unwrap().lines().skip(3).take(2).collect();
+    assert!(per_capita.iter().all(|l| l.trim_end().ends_with("illustrative")), "{per_capita:#?}");
+    // Each agency that sent transactions has a Marketplace share.
+    let shares = stdout.split("agencies that sent transactions (illustrative) ==").nth(1).unwrap();
+    for agency in ["City of Boise", "City of Ann Arbor", "Salt Lake City School District"] {
+        let line = shares.lines().find(|l| l.contains(agency)).unwrap_or_else(|| panic!("{agency}: {shares}"));
+        assert!(line.trim_end().ends_with('%') && !line.trim_end().ends_with(" 0.0%"), "{line}");
+    }
+
+    // The same through the commands.
+    let s = json(&["report", "spending", "--campaign", "amazon-2016", "--sort", "per-capita", "--format", "json"]);
+    let dps = s["rows"].as_array().unwrap().iter().find(|r| r["agency_key"] == "denver-public-schools-co").unwrap();
+    assert_eq!((dps["rank"].as_i64(), dps["per_capita_cents"].as_i64()), (Some(3), Some(229)));
+    let s = json(&[
+        "report",
+        "spending",
+        "--campaign",
+        "amazon-2016",
+        "--year",
+        "2017",
+        "--compare",
+        "2016",
+        "--format",
+        "json",
+    ]);
+    let change = |key: &str| {
+        let r = s["rows"].as_array().unwrap().iter().find(|r| r["agency_key"] == key).unwrap();
+        (r["previous_total_cents"].as_i64().unwrap(), r["change_percent"].as_f64().unwrap())
+    };
+    assert_eq!(change("denver-public-schools-co"), (156_072_600, 77.0));
+    assert_eq!(change("city-and-county-of-denver-co"), (54_841_900, 49.0));
+    let c = &s["comparison"];
+    assert_eq!(c["only_in_year"].as_array().unwrap().len(), 1);
+    assert_eq!(c["only_in_compare_year"].as_array().unwrap().len(), 51);
+    let table = on_demo(&["report", "spending", "--campaign", "amazon-2016", "--year", "2017", "--compare", "2016"]);
+    assert!(table.contains("+77.0%") && table.contains("+49.0%"), "{table}");
+    // Where each figure comes from is stored with it.
+    let export = json(&["export", "spending", "--campaign", "amazon-2016", "--format", "json"]);
+    let notes: std::collections::BTreeSet<&str> = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["record_type"] == "reported_total")
+        .map(|r| r["note"].as_str().unwrap())
+        .collect();
+    assert!(notes.iter().all(|n| n.starts_with("published") || n.contains("illustrative")), "{notes:?}");
+    let published = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["note"].as_str().is_some_and(|n| n.starts_with("published")))
+        .count();
+    assert_eq!(published, 10, "the ten published totals");
+    // Transactions carry their canonical vendor.
+    let txn = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["vendor"].as_str().is_some_and(|v| v.starts_with("AMZN Mktp US*")))
+        .unwrap();
+    assert_eq!(txn["canonical_vendor"], "Amazon Marketplace");
+}
+
 #[test]
 fn demo_refuses_an_existing_database_unless_forced() {
     let env = Env::empty();
@@ -154,6 +236,19 @@ fn spending_report_table_and_markdown_snapshots() {
 }
 
 #[test]
+fn spending_comparison_per_capita_and_vendor_snapshots() {
+    insta::assert_snapshot!(
+        "spending_compare_table",
+        on_demo(&["report", "spending", "--campaign", "amazon-2016", "--year", "2017", "--compare", "2016"])
+    );
+    insta::assert_snapshot!(
+        "spending_per_capita_markdown",
+        on_demo(&["report", "spending", "--campaign", "amazon-2016", "--sort", "per-capita", "--format", "md"])
+    );
+    insta::assert_snapshot!("vendors_table", on_demo(&["report", "vendors", "--campaign", "amazon-2016"]));
+}
+
+#[test]
 fn report_csv_parses() {
     let csv = on_demo(&["report", "responses", "--campaign", "amazon-2016", "--format", "csv"]);
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
@@ -170,7 +265,7 @@ fn report_csv_parses() {
     assert_eq!(rows.len(), 60);
     assert_eq!(&rows[0][3], "Denver Public Schools");
     assert_eq!(&rows[0][7], "1560726.00");
-    assert_eq!(&rows[0][8], "2.18", "per capita");
+    assert_eq!(&rows[0][8], "2.29", "per capita, over the population the study divided by");
 }
 
 #[test]
@@ -316,7 +411,17 @@ fn html_report_renders_in_a_real_browser() {
         std::process::Command::new(&browser).args(base).arg(&profile_arg).args(["--dump-dom", &url]).output().unwrap();
     assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
     let dom = String::from_utf8_lossy(&dom.stdout);
-    for figure in ["90", "requests sent", "Denver Public Schools", "$1,560,726.00", "Largest spenders", "<svg"] {
+    for figure in [
+        "90",
+        "requests sent",
+        "Denver Public Schools",
+        "$1,560,726.00",
+        "Largest spenders",
+        "<svg",
+        "Change from 2016 to 2017",
+        "+77.0%",
+        "Counted transactions by vendor",
+    ] {
         assert!(dom.contains(figure), "rendered DOM lacks {figure}");
     }
     let shot = dir.path().join("report.png");

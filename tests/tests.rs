@@ -26,4 +26,5 @@ mod mail_hostile;
 mod migrations;
 mod output_hostile;
 mod reports;
+mod spending;
 mod workflow;

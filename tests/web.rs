@@ -101,3 +101,24 @@ fn other_addresses_need_users_and_tls_in_front() {
     let err = env.fails(&["serve", "--bind", "0.0.0.0:0"], 1);
     assert!(err.contains("--behind-proxy"), "{err}");
 }
+
+#[test]
+fn the_home_page_lists_appeal_windows_about_to_close() {
+    let mut env = Env::new();
+    let agencies =
+        env.write("a.csv", "key,name,state,kind,email\npgh,City of Pittsburgh,PA,city,rtk@pgh.example.org\n");
+    env.ok(&["agency", "import", agencies.to_str().unwrap()]);
+    env.ok(&["campaign", "new", "w", "--title", "W", "--records", "All purchases", "--code-prefix", "W"]);
+    env.ok(&["campaign", "add", "w", "--all"]);
+    env.today = "2026-02-12".into();
+    env.ok(&["log", "W-0001", "sent", "--on", "2026-02-02"]);
+    env.ok(&["log", "W-0001", "rejected", "--on", "2026-02-10"]);
+    let closes = env.json(&["request", "show", "W-0001", "--format", "json"])["appeal_window_closes_on"].clone();
+    let closes = closes.as_str().expect("a window under Pennsylvania's law").to_string();
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let home = server.get(Some(&owner), "/");
+    assert!(home.body.contains("Appeal windows closing (1)"), "{}", home.body);
+    assert!(home.body.contains(&format!("file with Office of Open Records by {closes}")), "{}", home.body);
+    assert!(home.body.contains("<a href=\"/requests/W-0001\">W-0001</a>"));
+}

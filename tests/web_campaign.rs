@@ -260,12 +260,12 @@ fn campaign_list_and_page_show_the_clis_figures_on_the_demo() {
     let boise = cli.iter().find(|r| r["agency_key"] == "city-of-boise-id").unwrap();
     let boise_code = boise["tracking_code"].as_str().unwrap();
     let body = if first.contains(&boise_code.to_string()) { &page.body } else { &second_page.body };
-    assert_eq!(cell(body, boise_code, "figures"), "1 file");
+    assert_eq!(cell(body, boise_code, "figures"), "2 files", "the 2016 and 2017 p-card files");
     assert_eq!(cell(body, boise_code, "law"), "PRA");
     let denver = cli.iter().find(|r| r["agency_key"] == "denver-public-schools-co").unwrap();
     let denver_code = denver["tracking_code"].as_str().unwrap();
     let body = if first.contains(&denver_code.to_string()) { &page.body } else { &second_page.body };
-    assert_eq!(cell(body, denver_code, "figures"), "1 total");
+    assert_eq!(cell(body, denver_code, "figures"), "2 totals", "2016 published, 2017 illustrative");
     assert_eq!(cell(body, denver_code, "law"), "CORA");
     // Staff tick rows for the bulk actions.
     assert!(page.body.contains("name=\"code\" value=\"AMZ16-0001\""));

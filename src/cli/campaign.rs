@@ -5,9 +5,12 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, opt, print_json, print_list, printable_line};
 use super::{Context, parse_date, read_file};
+use foiatrack::core::vendors::{Entry, VendorMap};
 use foiatrack::ops::campaign::{self as campaign_ops, Selection};
+use foiatrack::ops::vendors as vendor_ops;
 use foiatrack::store::agency::Kind;
 use foiatrack::store::campaign::{self, NewCampaign};
+use foiatrack::store::vendors::CampaignMap;
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
@@ -33,6 +36,77 @@ pub enum CampaignCommand {
         slug: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// The vendor map: raw spellings ("AMZN Mktp US*2K4L93") -> canonical vendors
+    ///
+    /// Each entry is a regular expression (case-insensitive, at most 200 characters) and a
+    /// vendor name; a spelling gets the vendor of the first entry that matches it, and a spelling
+    /// that matches the campaign's vendor pattern but no entry is listed for review by `report
+    /// vendors`. A campaign starts with the built-in map for its vendor pattern (for Amazon:
+    /// Amazon Marketplace, Amazon Prime, Amazon Web Services, Amazon Digital, Amazon.com); the
+    /// first change stores the whole map, and `reset` goes back to the built-in one.
+    #[command(subcommand, name = "vendor-map")]
+    VendorMap(VendorMapCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VendorMapCommand {
+    /// The entries in matching order (`--format csv` writes a file `import` reads back)
+    #[command(
+        after_help = "Examples:\n  foiatrack campaign vendor-map list amazon-2016\n  foiatrack campaign vendor-map list amazon-2016 --format csv > vendor-map.csv"
+    )]
+    List {
+        slug: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add an entry (at the end, or at --position N)
+    #[command(
+        after_help = "Examples:\n  foiatrack campaign vendor-map add amazon-2016 'amazon\\.ca' Amazon.ca\n  foiatrack campaign vendor-map add amazon-2016 'amazon fresh' 'Amazon Fresh' --position 1"
+    )]
+    Add {
+        slug: String,
+        /// A regular expression matched anywhere in the spelling, case-insensitively
+        pattern: String,
+        /// The canonical vendor, e.g. "Amazon Marketplace"
+        vendor: String,
+        /// Where the entry goes (1 = tried first) [default: last]
+        #[arg(long)]
+        position: Option<usize>,
+    },
+    /// Remove an entry, by its number or its exact pattern
+    #[command(
+        after_help = "Examples:\n  foiatrack campaign vendor-map remove amazon-2016 3\n  foiatrack campaign vendor-map remove amazon-2016 'prime'"
+    )]
+    Remove {
+        slug: String,
+        /// The entry's number (as `list` shows it) or its pattern
+        entry: String,
+    },
+    /// Replace the map with a CSV file (columns pattern,vendor; the rows' order is the matching
+    /// order); all or nothing, every bad row named
+    #[command(
+        after_help = "Examples:\n  foiatrack campaign vendor-map import amazon-2016 vendor-map.csv\n  foiatrack campaign vendor-map import amazon-2016 more.csv --append"
+    )]
+    Import {
+        slug: String,
+        file: PathBuf,
+        /// Add the file's entries after the map's instead of replacing it
+        #[arg(long)]
+        append: bool,
+    },
+    /// Go back to the built-in starting map for the campaign's vendor pattern
+    #[command(after_help = "Example:\n  foiatrack campaign vendor-map reset amazon-2016")]
+    Reset { slug: String },
+    /// Which canonical vendor spellings get, and which entry says so
+    #[command(
+        after_help = "Example:\n  foiatrack campaign vendor-map check amazon-2016 'AMZN Mktp US*2K4L93' 'Amazon Fresh'"
+    )]
+    Check {
+        slug: String,
+        /// Spellings as they appear on statements
+        #[arg(required = true)]
+        spellings: Vec<String>,
     },
 }
 
@@ -155,6 +229,7 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
                 ]
             })?;
         }
+        CampaignCommand::VendorMap(cmd) => return vendor_map(cmd, &mut conn, ctx),
         CampaignCommand::Show { slug, format } => {
             let c = campaign::get(&conn, &slug)?;
             let s = campaign::summary(&conn, &c, ctx.today)?;
@@ -189,6 +264,115 @@ pub fn run(cmd: CampaignCommand, ctx: &Context) -> anyhow::Result<()> {
                     )
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+fn print_map(map: &CampaignMap, format: Format) -> anyhow::Result<()> {
+    if format == Format::Table {
+        println!(
+            "Vendor map of {}{}:",
+            map.campaign,
+            if map.builtin {
+                " (the built-in starting map for its vendor pattern; the first change stores it)".to_string()
+            } else {
+                map.updated_on.map(|d| format!(" (edited on {d})")).unwrap_or_default()
+            }
+        );
+        if map.entries.is_empty() {
+            println!("  no entries: every spelling that matches the vendor pattern is listed for review");
+            return Ok(());
+        }
+    }
+    let rows: Vec<(usize, &Entry)> = map.entries.iter().enumerate().map(|(i, e)| (i + 1, e)).collect();
+    if format == Format::Json {
+        return print_json(map);
+    }
+    print_list(format, &rows, &["position", "pattern", "vendor"], |(i, e)| {
+        vec![i.to_string(), e.pattern.clone(), e.vendor.clone()]
+    })
+}
+
+fn vendor_map(cmd: VendorMapCommand, conn: &mut rusqlite::Connection, ctx: &Context) -> anyhow::Result<()> {
+    match cmd {
+        VendorMapCommand::List { slug, format } => {
+            let c = campaign::get(conn, &slug)?;
+            print_map(&foiatrack::store::vendors::effective(conn, &c)?, format)?;
+        }
+        VendorMapCommand::Add { slug, pattern, vendor, position } => {
+            let map = vendor_ops::add(conn, &slug, &pattern, &vendor, position, ctx.today)?;
+            let n = map.entries.iter().position(|e| e.pattern == pattern.trim()).map_or(0, |i| i + 1);
+            println!(
+                "Added entry {n} of {}: /{}/ -> {}",
+                map.entries.len(),
+                printable_line(pattern.trim()),
+                printable_line(vendor.trim())
+            );
+        }
+        VendorMapCommand::Remove { slug, entry } => {
+            let (removed, map) = vendor_ops::remove(conn, &slug, &entry, ctx.today)?;
+            println!(
+                "Removed /{}/ -> {}; {} entries left",
+                printable_line(&removed.pattern),
+                printable_line(&removed.vendor),
+                map.entries.len()
+            );
+        }
+        VendorMapCommand::Import { slug, file, append } => {
+            let data = read_file(&file)?;
+            let name = file.display().to_string();
+            let out = vendor_ops::import(conn, &slug, &name, &data, append, ctx.today)?;
+            let entries = |n: usize| if n == 1 { "1 entry".to_string() } else { format!("{n} entries") };
+            if append {
+                println!(
+                    "Added {} from {}; the map has {}",
+                    entries(out.imported),
+                    printable_line(&name),
+                    out.map.entries.len()
+                );
+            } else {
+                println!(
+                    "Imported {} from {} (replacing {})",
+                    entries(out.imported),
+                    printable_line(&name),
+                    out.replaced
+                );
+            }
+        }
+        VendorMapCommand::Reset { slug } => {
+            let map = vendor_ops::reset(conn, &slug)?;
+            println!(
+                "{}'s vendor map is the built-in starting map again ({} entries)",
+                map.campaign,
+                map.entries.len()
+            );
+        }
+        VendorMapCommand::Check { slug, spellings } => {
+            let c = campaign::get(conn, &slug)?;
+            let map = foiatrack::store::vendors::effective(conn, &c)?;
+            let compiled = VendorMap::new(&map.entries).map_err(foiatrack::Error::Invalid)?;
+            let pattern = c
+                .vendor_pattern
+                .as_deref()
+                .map(|p| foiatrack::core::vendors::compile("the campaign's vendor pattern", p))
+                .transpose()
+                .map_err(foiatrack::Error::Invalid)?;
+            let rows = spellings.iter().map(|s| {
+                let counted = pattern.as_ref().is_none_or(|p| p.is_match(s));
+                let (vendor, entry) = match compiled.entry_for(s) {
+                    Some(n) => (map.entries[n - 1].vendor.clone(), n.to_string()),
+                    None if counted => ("(no map entry: listed for review)".to_string(), String::new()),
+                    None => (String::new(), String::new()),
+                };
+                vec![
+                    s.clone(),
+                    if counted { "yes" } else { "no: excluded by the vendor pattern" }.to_string(),
+                    vendor,
+                    entry,
+                ]
+            });
+            println!("{}", super::output::table(&["spelling", "counted", "vendor", "entry"], rows));
         }
     }
     Ok(())

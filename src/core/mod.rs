@@ -15,3 +15,4 @@ pub mod reply;
 pub mod route;
 pub mod spending;
 pub mod status;
+pub mod vendors;

@@ -59,8 +59,7 @@ fn create_in(conn: &Connection, new: &NewCampaign, today: NaiveDate) -> Result<C
         )));
     }
     if let Some(p) = &new.vendor_pattern {
-        regex::Regex::new(p)
-            .map_err(|e| Error::invalid(format!("--vendor-pattern is not a valid regular expression: {e}")))?;
+        crate::core::vendors::compile("--vendor-pattern", p).map_err(Error::Invalid)?;
     }
     if let Some(n) = new.followup_every
         && !(1..=MAX_PERIOD_DAYS).contains(&n)

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use chrono::{Datelike, NaiveDate};
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -434,12 +434,7 @@ pub fn import(
     let pattern_text = opts.vendor_pattern.clone().or(campaign.vendor_pattern.clone());
     let pattern: Option<Regex> = pattern_text
         .as_deref()
-        .map(|p| {
-            RegexBuilder::new(p)
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| Error::invalid(format!("the vendor pattern is not a valid regular expression: {e}")))
-        })
+        .map(|p| crate::core::vendors::compile("the vendor pattern", p).map_err(Error::Invalid))
         .transpose()?;
     // The file is copied into the files folder first (hashed on the way) and read from that
     // copy, so what is kept is exactly what was imported. The copy is a hidden temporary until

@@ -15,6 +15,7 @@ pub mod request;
 pub mod send;
 pub mod settings;
 pub mod users;
+pub mod vendors;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 

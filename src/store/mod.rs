@@ -12,3 +12,4 @@ pub mod mail;
 pub mod outbox;
 pub mod request;
 pub mod users;
+pub mod vendors;

@@ -1,6 +1,8 @@
 //! Exports for analysts: requests, events, communications, spending rows and agencies as one
 //! flat table each (CSV or JSON), and due dates as an iCalendar file.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use rusqlite::{Connection, types::ValueRef};
 use serde_json::{Map, Value};
@@ -127,27 +129,46 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
         "spending" => {
             let mut t = query(
                 conn,
-                "SELECT 'transaction' AS record_type, r.tracking_code, a.key AS agency_key, a.name AS agency_name, a.state,
-                        t.txn_date AS date, CAST(strftime('%Y', t.txn_date) AS INTEGER) AS year, t.amount_cents AS amount,
-                        t.vendor, t.description, t.excluded_reason IS NULL AS counted, t.excluded_reason,
-                        s.file_name AS source_file, s.sha256 AS source_sha256, s.sheet AS source_sheet,
-                        t.row_number AS source_row, NULL AS note
+                "SELECT * FROM (
+                 SELECT 'transaction' AS record_type, r.tracking_code, a.key AS agency_key,
+                        a.name AS agency_name, a.state, t.txn_date AS date,
+                        CAST(strftime('%Y', t.txn_date) AS INTEGER) AS year, t.amount_cents AS amount, t.vendor,
+                        NULL AS canonical_vendor, t.description, t.excluded_reason IS NULL AS counted,
+                        t.excluded_reason, s.file_name AS source_file, s.sha256 AS source_sha256,
+                        s.sheet AS source_sheet, t.row_number AS source_row, NULL AS note, r.campaign_id AS campaign_id
                  FROM transactions t JOIN data_sources s ON s.id = t.source_id JOIN requests r ON r.id = s.request_id
                  JOIN agencies a ON a.id = r.agency_id
                  WHERE ?1 IS NULL OR r.campaign_id = ?1
                  UNION ALL
-                 SELECT 'reported_total', r.tracking_code, a.key, a.name, a.state, NULL, t.year, t.amount_cents, NULL, NULL,
-                        1, NULL, NULL, NULL, NULL, NULL, t.note
+                 SELECT 'reported_total', r.tracking_code, a.key, a.name, a.state, NULL, t.year, t.amount_cents,
+                        NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL, NULL, t.note, r.campaign_id
                  FROM reported_totals t JOIN requests r ON r.id = t.request_id JOIN agencies a ON a.id = r.agency_id
-                 WHERE ?1 IS NULL OR r.campaign_id = ?1
-                 ORDER BY 2, 1 DESC, 14, 16",
+                 WHERE ?1 IS NULL OR r.campaign_id = ?1)
+                 ORDER BY tracking_code, record_type DESC, source_sha256, source_row, year",
                 cid,
             )?;
             cents_to_decimal(&mut t, "amount");
-            let counted = t.columns.iter().position(|c| c == "counted").expect("selected column");
+            let col = |t: &Table, name: &str| t.columns.iter().position(|c| c == name).expect("selected column");
+            let (counted, vendor, canonical, campaign) =
+                (col(&t, "counted"), col(&t, "vendor"), col(&t, "canonical_vendor"), col(&t, "campaign_id"));
+            // Each transaction's canonical vendor, from its campaign's vendor map (each distinct
+            // spelling classified once); a reported total has none: it is not split by vendor.
+            let mut maps: HashMap<i64, crate::core::vendors::VendorMap> = HashMap::new();
+            for (id, m) in crate::store::vendors::all_effective(conn)? {
+                maps.insert(id, crate::core::vendors::VendorMap::new(&m.entries).map_err(Error::Invalid)?);
+            }
+            let mut seen: HashMap<(i64, String), Option<String>> = HashMap::new();
             for r in &mut t.rows {
                 r[counted] = Value::from(r[counted].as_i64() == Some(1));
+                if let (Some(spelling), Some(id)) = (r[vendor].as_str(), r[campaign].as_i64()) {
+                    let v = seen
+                        .entry((id, spelling.to_string()))
+                        .or_insert_with(|| maps.get(&id).and_then(|m| m.canonical(spelling)).map(String::from));
+                    r[canonical] = v.clone().map_or(Value::Null, Value::from);
+                }
+                r.remove(campaign);
             }
+            t.columns.remove(campaign);
             t
         }
         "agencies" => query(

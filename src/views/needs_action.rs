@@ -1,8 +1,8 @@
 //! What needs a person today, read in bounded pieces for the web's home page: each list is the
 //! first `limit` requests that an index on (status, due date) yields in order, so the page costs
 //! the same over a thousand requests or a million. The lists say the same as
-//! `views::request::digest` (which reads every request, for the CLI's complete digest), without
-//! the appeal windows (which the home page does not show), and with two differences of order
+//! `views::request::digest` (which reads every request, for the CLI's complete digest), with the
+//! appeal windows of recent denials and of the overdue requests listed, and two differences of order
 //! where they are cut: overdue requests are taken oldest due date
 //! first (then ranked by business days overdue), and requests waiting on us in the order they
 //! were created.
@@ -13,12 +13,14 @@ use chrono::{Days, NaiveDate};
 use rusqlite::Connection;
 
 use crate::core::daytype::DayType;
+use crate::core::deadline;
 use crate::core::deadline::{EventFact, Period, Rules, Timeline, replay};
 use crate::core::status::Status;
 use crate::projection::{Calendars, period};
+use crate::store::law::Law;
 use crate::store::outbox::OutboxRow;
 use crate::store::request::{Request, SELECT, from_row};
-use crate::views::request::{Digest, Listed, Waiting, lateness};
+use crate::views::request::{Digest, Listed, OpenWindow, Waiting, appeal_window, lateness};
 use crate::{Error, Result};
 
 /// Up to `limit` requests per status for `filter` (SQL over `r.status = ?1`, `?2` today),
@@ -93,9 +95,46 @@ pub fn digest(conn: &Connection, today: NaiveDate, limit: usize) -> Result<Diges
             fee_cents: if r.status == Status::PaymentRequired { t.fee_cents } else { None },
         });
     }
-    // Appeal windows are the CLI digest's (`foiatrack due`); the home page does not list them,
-    // and finding them means reading every closed request, so they are left out here.
-    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows: Vec::new() })
+    let appeal_windows = appeal_windows(conn, &mut cals, &overdue, today, limit)?;
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows })
+}
+
+/// Appeal windows still open, soonest to close first: for requests denied (or answered with no
+/// records) in the last 400 days, read newest first up to a bound, and for the overdue requests
+/// already listed (where the law treats silence as a denial). Bounded like the other lists.
+fn appeal_windows(
+    conn: &Connection,
+    cals: &mut Calendars,
+    overdue: &[Listed],
+    today: NaiveDate,
+    limit: usize,
+) -> Result<Vec<OpenWindow>> {
+    let denied = [Status::Rejected, Status::NoRecords].into_iter();
+    let recent = by_status(conn, denied, "r.closed_on >= date(?2, '-400 days')", today, limit.saturating_mul(4))?;
+    let mut laws: HashMap<String, Law> = HashMap::new();
+    let mut out = Vec::new();
+    for r in recent.iter().chain(overdue.iter().map(|l| &l.request)) {
+        if !laws.contains_key(&r.state) {
+            laws.insert(r.state.clone(), crate::store::law::get(conn, &r.state)?);
+        }
+        let cal = cals.get(conn, &r.state)?;
+        if let Some((rule, w)) = appeal_window(&laws[&r.state], r, cal, today)
+            && today <= w.closes_on
+        {
+            out.push(OpenWindow {
+                tracking_code: r.tracking_code.clone(),
+                agency_name: r.agency_name.clone(),
+                state: r.state.clone(),
+                status: r.status,
+                file_with: rule.body,
+                closes_on: w.closes_on,
+                days_left: deadline::business_days_between(cal, today, w.closes_on),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.closes_on.cmp(&b.closes_on).then(a.tracking_code.cmp(&b.tracking_code)));
+    out.truncate(limit);
+    Ok(out)
 }
 
 /// The replay of each request, as `projection::timeline` gives it, with the events of all of

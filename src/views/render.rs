@@ -9,7 +9,7 @@ use askama::Template;
 use comfy_table::{LineStyle, Table, TableStyle};
 
 use crate::core::money::{decimal, format_cents};
-use crate::views::report::{self, ResponseReport, SpendingReport};
+use crate::views::report::{self, ResponseReport, SpendingReport, SpendingSort, VendorReport};
 
 /// Aligned columns under a dashed header line: readable in a terminal, a pipe or an email.
 const PLAIN: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '));
@@ -153,11 +153,15 @@ pub struct Section {
     pub notes: Vec<String>,
 }
 
+/// A horizontal bar chart, drawn as inline SVG: labels in the first `label_width` pixels, then
+/// the bars. A chart of changes has a zero line (`axis_x`) with bars to its left and right.
 pub struct Chart {
     pub title: String,
     pub width: i64,
     pub height: i64,
     pub label_width: i64,
+    /// Where zero is, for a chart with negative values.
+    pub axis_x: Option<i64>,
     pub bars: Vec<Bar>,
 }
 
@@ -165,9 +169,16 @@ pub struct Bar {
     pub label: String,
     pub value: String,
     pub y: i64,
+    /// Where the bar starts (`label_width` unless the chart has a zero line) and its length.
+    pub x: i64,
     pub width: i64,
+    /// Where the value is written.
+    pub text_x: i64,
     pub colour: String,
 }
+
+/// Pixels the bars of a chart span.
+const BAR_SPAN: i64 = 380;
 
 pub struct DocTable {
     pub title: String,
@@ -186,20 +197,80 @@ fn doc_table(title: &str, columns: &[(&str, bool)], rows: Vec<Vec<String>>) -> D
 }
 
 fn chart(title: &str, items: &[(String, i64, String)], colour: &str) -> Chart {
-    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
+    let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1) as i128;
     let label_width = 260;
     let bars = items
         .iter()
         .enumerate()
-        .map(|(i, (label, v, shown))| Bar {
-            label: label.clone(),
-            value: shown.clone(),
-            y: 4 + i as i64 * 22,
-            width: ((*v).max(0) * 380 / max).max(1),
-            colour: colour.into(),
+        .map(|(i, (label, v, shown))| {
+            // In 128 bits: a value of many billions of cents times the span stays exact.
+            let width = ((((*v).max(0) as i128) * BAR_SPAN as i128 / max) as i64).max(1);
+            Bar {
+                label: label.clone(),
+                value: shown.clone(),
+                y: 4 + i as i64 * 22,
+                x: label_width,
+                width,
+                text_x: label_width + width + 6,
+                colour: colour.into(),
+            }
         })
         .collect::<Vec<_>>();
-    Chart { title: title.into(), width: label_width + 380 + 140, height: 8 + bars.len() as i64 * 22, label_width, bars }
+    Chart {
+        title: title.into(),
+        width: label_width + BAR_SPAN + 140,
+        height: 8 + bars.len() as i64 * 22,
+        label_width,
+        axis_x: None,
+        bars,
+    }
+}
+
+/// A chart of changes (tenths of a percent, either sign) around a zero line: increases to the
+/// right in `up`, decreases to the left in `down`, each value written right of the zero line or
+/// of its bar.
+fn change_chart(title: &str, items: &[(String, i64, String)], up: &str, down: &str) -> Chart {
+    let label_width = 260;
+    let most_up = items.iter().map(|i| i.1).max().unwrap_or(0).max(0) as i128;
+    let most_down = items.iter().map(|i| -(i.1 as i128)).max().unwrap_or(0).max(0);
+    let range = (most_up + most_down).max(1);
+    let axis = label_width + (most_down * BAR_SPAN as i128 / range) as i64;
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v, shown))| {
+            let length = ((((*v as i128).abs() * BAR_SPAN as i128) / range) as i64).max(1);
+            let (x, text_x, colour) =
+                if *v >= 0 { (axis, axis + length + 6, up) } else { (axis - length, axis + 6, down) };
+            Bar {
+                label: label.clone(),
+                value: shown.clone(),
+                y: 4 + i as i64 * 22,
+                x,
+                width: length,
+                text_x,
+                colour: colour.into(),
+            }
+        })
+        .collect::<Vec<_>>();
+    Chart {
+        title: title.into(),
+        width: label_width + BAR_SPAN + 140,
+        height: 8 + bars.len() as i64 * 22,
+        label_width,
+        axis_x: Some(axis),
+        bars,
+    }
+}
+
+/// A percentage as reports show it: already exact to `PERCENT_DECIMALS` places.
+fn percent(p: f64) -> String {
+    format!("{p:.1}%")
+}
+
+/// A change as reports show it: "+77.0%", "-3.5%", "0.0%".
+fn signed_percent(p: f64) -> String {
+    if p > 0.0 { format!("+{p:.1}%") } else { format!("{p:.1}%") }
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -331,76 +402,292 @@ pub fn responses_section(r: &ResponseReport) -> Section {
     }
 }
 
-/// The spending ranking as a section: headline figures, the 15 largest as a chart, the tables.
+/// The spending ranking as a section: headline figures, the 15 first in the chosen order as a
+/// chart (and with a comparison, the changes as a second chart), the tables.
 pub fn spending_section(s: &SpendingReport) -> Section {
-    let items: Vec<(String, i64, String)> =
-        s.rows.iter().take(15).map(|r| (r.agency_name.clone(), r.total_cents, format_cents(r.total_cents))).collect();
-    let title = match s.year {
-        Some(y) => format!("Spending, {y}"),
-        None => "Spending".into(),
+    let per_capita = s.sort == SpendingSort::PerCapita;
+    let items: Vec<(String, i64, String)> = if per_capita {
+        s.rows
+            .iter()
+            .filter_map(|r| {
+                r.per_capita_cents.filter(|_| r.rank.is_some()).map(|p| (r.agency_name.clone(), p, format_cents(p)))
+            })
+            .take(15)
+            .collect()
+    } else {
+        s.rows.iter().take(15).map(|r| (r.agency_name.clone(), r.total_cents, format_cents(r.total_cents))).collect()
     };
+    let cmp = s.comparison.as_ref();
+    let title = match (s.year, cmp) {
+        (Some(y), Some(c)) => format!("Spending, {y} compared with {}", c.compare_year),
+        (Some(y), None) => format!("Spending, {y}"),
+        (None, _) => "Spending".into(),
+    };
+    let mut headline = vec![
+        (s.agencies_reporting.to_string(), "agencies reporting figures".into()),
+        (format_cents(s.sum_cents), "sum of their figures".into()),
+        (s.median_cents.map(format_cents).unwrap_or_else(|| "-".into()), "median agency".into()),
+        (s.responded_without_figures.len().to_string(), "responded without usable figures".into()),
+    ];
+    let mut charts = Vec::new();
+    if !items.is_empty() {
+        let chart_title = if per_capita { "Highest spending per resident" } else { "Largest spenders" };
+        charts.push(chart(chart_title, &items, "#b5651d"));
+    }
+    let mut columns = vec![
+        ("rank", true),
+        ("agency", false),
+        ("state", false),
+        ("kind", false),
+        ("population", true),
+        ("total", true),
+        ("per capita", true),
+        ("share", true),
+        ("transactions", true),
+        ("source", false),
+    ];
+    let previous_col = cmp.map(|c| c.compare_year.to_string());
+    if let Some(p) = &previous_col {
+        columns.push((p.as_str(), true));
+        columns.push(("change", true));
+    }
+    let rows = s
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.rank.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                r.agency_name.clone(),
+                r.state.clone(),
+                r.kind.replace('_', " "),
+                r.population.map(|p| p.to_string()).unwrap_or_default(),
+                format_cents(r.total_cents),
+                match (&r.per_capita_cents, &r.unranked_reason) {
+                    (Some(p), _) => format_cents(*p),
+                    (None, Some(why)) => format!("not ranked: {why}"),
+                    (None, None) => String::new(),
+                },
+                percent(r.share_percent),
+                r.transactions.to_string(),
+                if r.differs {
+                    format!(
+                        "both DIFFER: transactions {}, reported {}",
+                        r.transactions_cents.map(format_cents).unwrap_or_default(),
+                        r.reported_total_cents.map(format_cents).unwrap_or_default()
+                    )
+                } else {
+                    r.source.clone()
+                },
+            ];
+            if cmp.is_some() {
+                row.push(r.previous_total_cents.map(format_cents).unwrap_or_else(|| "-".into()));
+                row.push(match (r.change_percent, r.previous_total_cents) {
+                    (Some(c), _) => signed_percent(c),
+                    (None, Some(_)) => "n/a".into(),
+                    (None, None) => "-".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    let table_title =
+        if per_capita { "Agencies ranked by spending per resident" } else { "Agencies ranked by spending" };
+    let mut tables = vec![doc_table(table_title, &columns, rows)];
+    let mut notes = vec![
+        "An agency's figure is the sum of its transactions that match the campaign's vendor pattern, or the total it reported when it sent no transactions.".to_string(),
+    ];
+    if per_capita {
+        notes.push("Per capita: the figure over the population recorded for the agency, to the cent; agencies without a population are listed after the ranked ones, unranked.".into());
+    }
+    if let (Some(c), Some(y)) = (cmp, s.year) {
+        let p = c.compare_year;
+        headline.push((
+            format_cents(c.previous_sum_cents),
+            format!("sum for {p} ({} agencies)", c.previous_agencies_reporting),
+        ));
+        headline.push((
+            c.sum_change_percent.map(signed_percent).unwrap_or_else(|| "-".into()),
+            format!("change of the sum, {} agencies with figures for both years", c.agencies_in_both),
+        ));
+        headline.push((
+            c.median_change_percent.map(signed_percent).unwrap_or_else(|| "-".into()),
+            format!("median change of an agency ({} measured)", c.changes_measured),
+        ));
+        headline.push((
+            format!("{} · {}", c.only_in_year.len(), c.only_in_compare_year.len()),
+            format!("agencies with figures for {y} only · {p} only"),
+        ));
+        let mut changes: Vec<(String, i64, String)> = s
+            .rows
+            .iter()
+            .filter_map(|r| {
+                r.change_percent.map(|ch| (r.agency_name.clone(), (ch * 10.0).round() as i64, signed_percent(ch)))
+            })
+            .collect();
+        changes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        if !changes.is_empty() {
+            let shown = changes.len().min(30);
+            let chart_title = if changes.len() > shown {
+                format!("Change from {p} to {y} (the {shown} largest increases of {})", changes.len())
+            } else {
+                format!("Change from {p} to {y}")
+            };
+            charts.push(change_chart(&chart_title, &changes[..shown], "#2e7d4f", "#b03a2e"));
+        }
+        let one = |list: &[report::OneYearOnly]| -> Vec<Vec<String>> {
+            list.iter()
+                .map(|o| {
+                    vec![o.tracking_code.clone(), o.agency_name.clone(), o.state.clone(), format_cents(o.total_cents)]
+                })
+                .collect()
+        };
+        let cols = [("tracking code", false), ("agency", false), ("state", false), ("total", true)];
+        tables.push(doc_table(&format!("Figures for {y} only"), &cols, one(&c.only_in_year)));
+        tables.push(doc_table(&format!("Figures for {p} only"), &cols, one(&c.only_in_compare_year)));
+        notes.push(format!(
+            "A change is the {y} figure against the {p} figure, for agencies whose {p} figure is above zero; the change of the sum counts only agencies with figures for both years."
+        ));
+    }
+    tables.push(doc_table(
+        "Responded without usable figures",
+        &[("tracking code", false), ("agency", false), ("state", false), ("status", false)],
+        s.responded_without_figures
+            .iter()
+            .map(|w| vec![w.tracking_code.clone(), w.agency_name.clone(), w.state.clone(), w.status.to_string()])
+            .collect(),
+    ));
+    notes.push(PERCENT_NOTE.into());
+    Section { id: "spending".into(), title, headline, charts, tables, notes }
+}
+
+/// How percentages are computed, said under every table that has them.
+const PERCENT_NOTE: &str =
+    "Percentages are computed exactly from the amounts in cents and rounded half away from zero to one decimal place.";
+
+/// At most `max` spellings, most spent first, then how many more.
+fn spellings_text(spellings: &[report::SpellingLine], max: usize) -> String {
+    let mut out = spellings
+        .iter()
+        .take(max)
+        .map(|s| format!("{} ({})", s.spelling, s.transactions))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if spellings.len() > max {
+        out += &format!(" and {} more", spellings.len() - max);
+    }
+    out
+}
+
+fn vendor_name(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "(no map entry)".into())
+}
+
+/// The vendor report as a section: headline figures, canonical vendors as a chart, the tables.
+pub fn vendors_section(v: &VendorReport) -> Section {
+    let title = match v.year {
+        Some(y) => format!("Vendors, {y}"),
+        None => "Vendors".into(),
+    };
+    let items: Vec<(String, i64, String)> =
+        v.vendors.iter().map(|l| (vendor_name(&l.vendor), l.total_cents, format_cents(l.total_cents))).collect();
+    let vendor_cols =
+        [("vendor", false), ("total", true), ("share", true), ("transactions", true), ("spellings", false)];
+    let overall = v
+        .vendors
+        .iter()
+        .map(|l| {
+            vec![
+                vendor_name(&l.vendor),
+                format_cents(l.total_cents),
+                l.share_percent.map(percent).unwrap_or_default(),
+                l.transactions.to_string(),
+                spellings_text(&l.spellings, 5),
+            ]
+        })
+        .collect();
+    let mut by_agency = Vec::new();
+    for a in &v.agencies {
+        for l in &a.vendors {
+            by_agency.push(vec![
+                a.agency_name.clone(),
+                a.state.clone(),
+                vendor_name(&l.vendor),
+                format_cents(l.total_cents),
+                l.share_percent.map(percent).unwrap_or_default(),
+                l.transactions.to_string(),
+                spellings_text(&l.spellings, 3),
+            ]);
+        }
+        if let Some(u) = a.unsplit_cents {
+            by_agency.push(vec![
+                a.agency_name.clone(),
+                a.state.clone(),
+                "unsplit (reported total)".into(),
+                format_cents(u),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    let review = v
+        .review
+        .iter()
+        .map(|r| {
+            vec![
+                r.spelling.clone(),
+                format_cents(r.total_cents),
+                r.transactions.to_string(),
+                r.tracking_codes.join(", "),
+            ]
+        })
+        .collect();
+    let map =
+        v.map.iter().enumerate().map(|(i, e)| vec![(i + 1).to_string(), e.pattern.clone(), e.vendor.clone()]).collect();
     Section {
-        id: "spending".into(),
+        id: "vendors".into(),
         title,
         headline: vec![
-            (s.agencies_reporting.to_string(), "agencies reporting figures".into()),
-            (format_cents(s.sum_cents), "sum of their figures".into()),
-            (s.median_cents.map(format_cents).unwrap_or_else(|| "-".into()), "median agency".into()),
-            (s.responded_without_figures.len().to_string(), "responded without usable figures".into()),
+            (format_cents(v.transactions_cents), "counted transactions, by vendor below".into()),
+            (v.transactions.to_string(), "transactions".into()),
+            (v.agencies_with_transactions.to_string(), "agencies that sent transactions".into()),
+            (
+                format!("{} · {}", v.unsplit_agencies, format_cents(v.unsplit_cents)),
+                "agencies with reported totals only (unsplit)".into(),
+            ),
+            (v.review.len().to_string(), "spellings to review".into()),
         ],
-        charts: if items.is_empty() { vec![] } else { vec![chart("Largest spenders", &items, "#b5651d")] },
+        charts: if items.is_empty() { vec![] } else { vec![chart("Counted transactions by vendor", &items, "#4a6fa5")] },
         tables: vec![
+            doc_table("All agencies, by canonical vendor", &vendor_cols, overall),
             doc_table(
-                "Agencies ranked by spending",
+                "By agency (share: of the agency's counted transactions)",
                 &[
-                    ("rank", true),
                     ("agency", false),
                     ("state", false),
-                    ("kind", false),
-                    ("population", true),
+                    ("vendor", false),
                     ("total", true),
-                    ("per capita", true),
                     ("share", true),
                     ("transactions", true),
-                    ("source", false),
+                    ("spellings", false),
                 ],
-                s.rows
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.rank.to_string(),
-                            r.agency_name.clone(),
-                            r.state.clone(),
-                            r.kind.replace('_', " "),
-                            r.population.map(|p| p.to_string()).unwrap_or_default(),
-                            format_cents(r.total_cents),
-                            r.per_capita_cents.map(format_cents).unwrap_or_default(),
-                            format!("{:.1}%", r.share_percent),
-                            r.transactions.to_string(),
-                            if r.differs {
-                                format!(
-                                    "both DIFFER: transactions {}, reported {}",
-                                    r.transactions_cents.map(format_cents).unwrap_or_default(),
-                                    r.reported_total_cents.map(format_cents).unwrap_or_default()
-                                )
-                            } else {
-                                r.source.clone()
-                            },
-                        ]
-                    })
-                    .collect(),
+                by_agency,
             ),
             doc_table(
-                "Responded without usable figures",
-                &[("tracking code", false), ("agency", false), ("state", false), ("status", false)],
-                s.responded_without_figures
-                    .iter()
-                    .map(|w| vec![w.tracking_code.clone(), w.agency_name.clone(), w.state.clone(), w.status.to_string()])
-                    .collect(),
+                "Spellings to review: they match the campaign's vendor pattern but no map entry",
+                &[("spelling", false), ("total", true), ("transactions", true), ("requests", false)],
+                review,
+            ),
+            doc_table(
+                if v.map_builtin { "The vendor map (built-in starting map)" } else { "The vendor map" },
+                &[("entry", true), ("pattern", false), ("vendor", false)],
+                map,
             ),
         ],
         notes: vec![
-            "An agency's figure is the sum of its transactions that match the campaign's vendor pattern, or the total it reported when it sent no transactions.".into(),
+            "Each spelling gets the vendor of the first map entry whose pattern (a regular expression, case-insensitive) matches it; edit the map with `foiatrack campaign vendor-map`.".into(),
+            "A total an agency reported without transactions is not split by vendor: it is shown as unsplit, never guessed.".into(),
+            PERCENT_NOTE.into(),
         ],
     }
 }
@@ -537,7 +824,9 @@ pub fn responses_csv(r: &ResponseReport) -> String {
     csv_string(&cols, rows)
 }
 
-/// The spending ranking as CSV, amounts as plain decimals.
+/// The spending ranking as CSV, amounts as plain decimals, percentages to one decimal place;
+/// `rank` follows the report's order and is empty for an agency it cannot rank. With a
+/// comparison, `previous_total` and `change_percent` hold the other year's figure and the change.
 pub fn spending_csv(s: &SpendingReport) -> String {
     let cols = [
         "rank",
@@ -555,12 +844,17 @@ pub fn spending_csv(s: &SpendingReport) -> String {
         "reported_total",
         "source",
         "differs",
+        "unranked_reason",
+        "previous_year",
+        "previous_total",
+        "change_percent",
     ];
+    let previous_year = s.comparison.as_ref().map(|c| c.compare_year.to_string()).unwrap_or_default();
     csv_string(
         &cols,
         s.rows.iter().map(|r| {
             vec![
-                r.rank.to_string(),
+                r.rank.map(|n| n.to_string()).unwrap_or_default(),
                 r.tracking_code.clone(),
                 r.agency_key.clone(),
                 r.agency_name.clone(),
@@ -569,15 +863,73 @@ pub fn spending_csv(s: &SpendingReport) -> String {
                 r.population.map(|p| p.to_string()).unwrap_or_default(),
                 decimal(r.total_cents),
                 r.per_capita_cents.map(decimal).unwrap_or_default(),
-                format!("{:.2}", r.share_percent),
+                format!("{:.1}", r.share_percent),
                 r.transactions.to_string(),
                 r.transactions_cents.map(decimal).unwrap_or_default(),
                 r.reported_total_cents.map(decimal).unwrap_or_default(),
                 r.source.clone(),
                 r.differs.to_string(),
+                r.unranked_reason.clone().unwrap_or_default(),
+                previous_year.clone(),
+                r.previous_total_cents.map(decimal).unwrap_or_default(),
+                r.change_percent.map(|c| format!("{c:.1}")).unwrap_or_default(),
             ]
         }),
     )
+}
+
+/// The vendor report as CSV: one row per canonical vendor for all agencies (`scope` all), then
+/// per agency (`scope` agency), with an agency's unsplit reported total as a row of its own
+/// (`status` unsplit); spellings are joined with " | ".
+pub fn vendors_csv(v: &VendorReport) -> String {
+    let cols = [
+        "scope",
+        "tracking_code",
+        "agency_key",
+        "agency_name",
+        "state",
+        "canonical_vendor",
+        "status",
+        "total",
+        "transactions",
+        "share_percent",
+        "spellings",
+    ];
+    let line = |scope: &str, a: Option<&report::AgencyVendors>, l: &report::VendorLine| {
+        vec![
+            scope.to_string(),
+            a.map(|a| a.tracking_code.clone()).unwrap_or_default(),
+            a.map(|a| a.agency_key.clone()).unwrap_or_default(),
+            a.map(|a| a.agency_name.clone()).unwrap_or_default(),
+            a.map(|a| a.state.clone()).unwrap_or_default(),
+            l.vendor.clone().unwrap_or_default(),
+            if l.vendor.is_some() { "mapped" } else { "no map entry" }.to_string(),
+            decimal(l.total_cents),
+            l.transactions.to_string(),
+            l.share_percent.map(|p| format!("{p:.1}")).unwrap_or_default(),
+            l.spellings.iter().map(|s| s.spelling.as_str()).collect::<Vec<_>>().join(" | "),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = v.vendors.iter().map(|l| line("all", None, l)).collect();
+    for a in &v.agencies {
+        rows.extend(a.vendors.iter().map(|l| line("agency", Some(a), l)));
+        if let Some(u) = a.unsplit_cents {
+            rows.push(vec![
+                "agency".into(),
+                a.tracking_code.clone(),
+                a.agency_key.clone(),
+                a.agency_name.clone(),
+                a.state.clone(),
+                String::new(),
+                "unsplit".into(),
+                decimal(u),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    csv_string(&cols, rows)
 }
 
 /// The three documents a report renders to.
@@ -625,10 +977,27 @@ pub fn spending_document(s: &SpendingReport, doc: Document) -> askama::Result<St
     document(doc, &title, s.campaign.as_ref(), s.records.as_ref(), s.generated_on, &[spending_section(s)])
 }
 
+/// The vendor report as a document.
+pub fn vendors_document(v: &VendorReport, doc: Document) -> askama::Result<String> {
+    let title = report_title(Some(&v.title), "vendors");
+    document(doc, &title, Some(&v.campaign), Some(&v.records), v.generated_on, &[vendors_section(v)])
+}
+
 /// Both reports in one document, titled by the campaign's findings.
 pub fn findings_document(r: &ResponseReport, s: &SpendingReport, doc: Document) -> askama::Result<String> {
+    findings_document_with(r, s, None, doc)
+}
+
+/// Both reports in one document, and the vendor report after them when given.
+pub fn findings_document_with(
+    r: &ResponseReport,
+    s: &SpendingReport,
+    v: Option<&VendorReport>,
+    doc: Document,
+) -> askama::Result<String> {
     let title = report_title(r.title.as_deref(), "findings");
-    let sections = [responses_section(r), spending_section(s)];
+    let mut sections = vec![responses_section(r), spending_section(s)];
+    sections.extend(v.map(vendors_section));
     document(doc, &title, r.campaign.as_ref(), r.records.as_ref(), r.generated_on, &sections)
 }
 
@@ -709,6 +1078,26 @@ mod tests {
         assert_eq!(markdown_text("one\r\ntwo\rthree\nfour"), "one two three four");
         assert_eq!(markdown_text("\x1b[31mred"), "␛\\[31mred");
         assert_eq!(markdown_text("AT&T 95% $1,000.00 (very) -5"), "AT&T 95% $1,000.00 (very) -5");
+    }
+
+    #[test]
+    fn change_charts_draw_both_sides_of_a_zero_line() {
+        let items =
+            vec![("up".to_string(), 770, "+77.0%".to_string()), ("down".to_string(), -385, "-38.5%".to_string())];
+        let c = change_chart("Change", &items, "green", "red");
+        let axis = c.axis_x.unwrap();
+        // 385 of the 1155 tenths lie left of zero: a third of the span.
+        assert_eq!(axis, c.label_width + BAR_SPAN / 3);
+        assert_eq!((c.bars[0].x, c.bars[0].width, c.bars[0].colour.as_str()), (axis, 253, "green"));
+        assert_eq!((c.bars[1].x + c.bars[1].width, c.bars[1].colour.as_str()), (axis, "red"));
+        assert!(c.bars[1].x >= c.label_width && c.bars[1].text_x > axis, "the value is written right of zero");
+        // All increases: zero at the left edge of the bars.
+        let c = change_chart("Change", &items[..1], "green", "red");
+        assert_eq!(c.axis_x, Some(c.label_width));
+        // Bars stay in the chart whatever the amounts.
+        let big = vec![("a".to_string(), i64::MAX, String::new()), ("b".to_string(), 1, String::new())];
+        let c = chart("Big", &big, "blue");
+        assert_eq!((c.bars[0].width, c.bars[1].width), (BAR_SPAN, 1));
     }
 
     #[test]

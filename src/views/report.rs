@@ -396,9 +396,140 @@ pub fn responses_split(
     })
 }
 
+/// Percentages in reports are computed exactly from integer cents and rounded half away from
+/// zero to this many decimal places (one: 77.0, 15.6, 0.1).
+pub const PERCENT_DECIMALS: u32 = 1;
+
+/// `n / d` rounded half away from zero; `d` must not be zero. No intermediate value overflows.
+pub fn div_round(n: i128, d: i128) -> i128 {
+    let (n, d) = if d < 0 { (-n, -d) } else { (n, d) };
+    let (q, r) = (n / d, (n % d).abs());
+    if r >= d - r { q + n.signum() } else { q }
+}
+
+/// `part / whole` as a percentage in tenths of a percent, exact and rounded half away from zero
+/// (`None` when `whole` is zero).
+pub fn percent_tenths(part: i64, whole: i64) -> Option<i128> {
+    (whole != 0).then(|| div_round(part as i128 * 1000, whole as i128))
+}
+
+/// The change from `previous` to `current` in tenths of a percent, exact and rounded half away
+/// from zero; `None` unless `previous` is above zero (a change from nothing, or from a net
+/// refund, is no percentage).
+pub fn change_tenths(current: i64, previous: i64) -> Option<i128> {
+    (previous > 0).then(|| div_round((current as i128 - previous as i128) * 1000, previous as i128))
+}
+
+/// Tenths of a percent as the number reports show and serialise (77.0, 15.6).
+pub fn tenths_to_percent(t: i128) -> f64 {
+    t as f64 / 10.0
+}
+
+/// An exact change: (current - previous) / previous, with previous above zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Change {
+    num: i128,
+    den: i128,
+}
+
+impl Change {
+    fn new(current: i64, previous: i64) -> Option<Self> {
+        (previous > 0).then(|| Change { num: current as i128 - previous as i128, den: previous as i128 })
+    }
+
+    /// Compares two changes exactly (|num| < 2^64 and den < 2^63, so the products fit).
+    fn cmp(&self, o: &Change) -> std::cmp::Ordering {
+        (self.num * o.den).cmp(&(o.num * self.den))
+    }
+
+    fn tenths(&self) -> i128 {
+        div_round(self.num * 1000, self.den)
+    }
+}
+
+/// The mean of two changes in tenths of a percent, exact and rounded half away from zero:
+/// round(500·a + 500·b). Each term is split into its floor and a fraction in [0, 1); the
+/// fractions are compared with the rounding thresholds in unsigned 128-bit products, which
+/// cannot overflow (each numerator is below its denominator, each denominator below 2^63).
+fn mean_tenths(a: Change, b: Change) -> i128 {
+    let (x, y) = (a.num * 500, b.num * 500);
+    let (q, s) = (a.den, b.den);
+    let n = x.div_euclid(q) + y.div_euclid(s);
+    let (alpha, beta) = (x.rem_euclid(q) as u128, y.rem_euclid(s) as u128);
+    let (q, s) = (q as u128, s as u128);
+    // The fraction F = alpha/q + beta/s lies in [0, 2); F < k/2 exactly when 2(alpha·s + beta·q) < k·q·s.
+    let twice = 2 * (alpha * s + beta * q);
+    let qs = q * s;
+    let below = |k: u128| twice < k * qs;
+    let at_most = |k: u128| twice <= k * qs;
+    let negative = n <= -2 || (n == -1 && below(2));
+    let up = if negative {
+        // ceil(F - 1/2)
+        if at_most(1) {
+            0
+        } else if at_most(3) {
+            1
+        } else {
+            2
+        }
+    } else if below(1) {
+        // floor(F + 1/2)
+        0
+    } else if below(3) {
+        1
+    } else {
+        2
+    };
+    n + up
+}
+
+/// The median of changes (the mean of the middle two for an even count), in tenths of a percent.
+fn median_change_tenths(mut changes: Vec<Change>) -> Option<i128> {
+    changes.sort_by(Change::cmp);
+    let n = changes.len();
+    match n {
+        0 => None,
+        n if n % 2 == 1 => Some(changes[n / 2].tenths()),
+        n => Some(mean_tenths(changes[n / 2 - 1], changes[n / 2])),
+    }
+}
+
+/// How the spending report orders and ranks agencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpendingSort {
+    /// By the agency's figure, largest first.
+    #[default]
+    Total,
+    /// By spending per resident, largest first; agencies without a population come after.
+    PerCapita,
+}
+
+impl SpendingSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpendingSort::Total => "total",
+            SpendingSort::PerCapita => "per-capita",
+        }
+    }
+}
+
+/// What the spending report covers and how it ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpendingOptions {
+    /// The year (the campaign's year by default, else all years).
+    pub year: Option<i32>,
+    /// An earlier (or later) year to set beside it.
+    pub compare: Option<i32>,
+    pub sort: SpendingSort,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SpendingRow {
-    pub rank: usize,
+    /// The place in the chosen order (`sort`); `None` for an agency the order cannot rank (per
+    /// capita without a population), listed after the ranked ones with `unranked_reason`.
+    pub rank: Option<usize>,
+    pub unranked_reason: Option<String>,
     pub tracking_code: String,
     pub agency_key: String,
     pub agency_name: String,
@@ -406,9 +537,9 @@ pub struct SpendingRow {
     pub kind: String,
     pub population: Option<i64>,
     pub total_cents: i64,
-    /// Cents per resident, rounded to the nearest cent.
+    /// Cents per resident, rounded half away from zero to the cent.
     pub per_capita_cents: Option<i64>,
-    /// Percent of the sum of all agencies' figures.
+    /// Percent of the sum of all agencies' figures (see `PERCENT_DECIMALS`).
     pub share_percent: f64,
     pub transactions: i64,
     pub transactions_cents: Option<i64>,
@@ -417,6 +548,11 @@ pub struct SpendingRow {
     pub source: String,
     /// Transactions and reported total both exist and differ.
     pub differs: bool,
+    /// With `--compare`: the agency's figure for the other year, if it has one.
+    pub previous_total_cents: Option<i64>,
+    /// With `--compare`: the change from the other year's figure, in percent (`PERCENT_DECIMALS`);
+    /// `None` without an earlier figure above zero.
+    pub change_percent: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -427,6 +563,38 @@ pub struct WithoutFigures {
     pub status: Status,
 }
 
+/// An agency with a figure for only one of the two years compared.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OneYearOnly {
+    pub tracking_code: String,
+    pub agency_key: String,
+    pub agency_name: String,
+    pub state: String,
+    pub year: i32,
+    pub total_cents: i64,
+}
+
+/// The report's year set beside another (`--compare`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub compare_year: i32,
+    /// Agencies with a figure for the other year, and the sum of those figures.
+    pub previous_agencies_reporting: i64,
+    pub previous_sum_cents: i64,
+    /// Agencies with a figure for both years, their sums in each, and the change between the
+    /// two sums (like for like).
+    pub agencies_in_both: i64,
+    pub sum_in_both_cents: i64,
+    pub previous_sum_in_both_cents: i64,
+    pub sum_change_percent: Option<f64>,
+    /// The median of the agencies' own changes (those with an earlier figure above zero).
+    pub median_change_percent: Option<f64>,
+    pub changes_measured: i64,
+    /// Agencies with a figure for the report's year only, then for the other year only.
+    pub only_in_year: Vec<OneYearOnly>,
+    pub only_in_compare_year: Vec<OneYearOnly>,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SpendingReport {
     pub campaign: Option<String>,
@@ -434,12 +602,16 @@ pub struct SpendingReport {
     pub records: Option<String>,
     pub year: Option<i32>,
     pub generated_on: NaiveDate,
+    /// "total" or "per-capita": the order of `rows` and their `rank`.
+    pub sort: SpendingSort,
     pub agencies_reporting: i64,
     pub sum_cents: i64,
     pub median_cents: Option<i64>,
     pub rows: Vec<SpendingRow>,
     /// Agencies that responded but sent no usable figures.
     pub responded_without_figures: Vec<WithoutFigures>,
+    /// With `--compare`: the other year's figures beside these.
+    pub comparison: Option<Comparison>,
 }
 
 /// "... add up to more than foiatrack can count": a sum of figures beyond an `i64` of cents.
@@ -449,10 +621,46 @@ fn uncountable(what: &str) -> Error {
 
 fn per_capita(total: i64, pop: Option<i64>) -> Option<i64> {
     let p = pop.filter(|p| *p > 0)? as i128;
-    let t = total as i128;
-    // Round half away from zero, in integers.
-    let r = if t >= 0 { (2 * t + p) / (2 * p) } else { -((-2 * t + p) / (2 * p)) };
-    Some(r as i64)
+    Some(div_round(total as i128, p) as i64)
+}
+
+/// An agency's figure for one year (or all years together).
+struct Figure {
+    total: i64,
+    transactions_cents: Option<i64>,
+    reported: Option<i64>,
+    transactions: i64,
+    differs: bool,
+}
+
+fn figure(d: &crate::views::data::Dataset, year: Option<i32>) -> Result<Option<Figure>> {
+    let years: Vec<&crate::views::data::YearFigure> =
+        d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
+    if years.is_empty() {
+        return Ok(None);
+    }
+    // Each year's figure fits (the dataset checked it); their sums are checked here.
+    let sum = |v: Vec<i64>| -> Result<Option<i64>> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        money::checked_sum(v).map(Some).map_err(|_| uncountable(&format!("{}'s figures", d.tracking_code)))
+    };
+    Ok(Some(Figure {
+        total: sum(years.iter().map(|y| y.figure_cents).collect())?.unwrap_or(0),
+        transactions_cents: sum(years.iter().filter_map(|y| y.transactions_cents).collect())?,
+        reported: sum(years.iter().filter_map(|y| y.reported_total_cents).collect())?,
+        transactions: years.iter().map(|y| y.transactions).sum(),
+        differs: years.iter().any(|y| y.differs),
+    }))
+}
+
+fn check_year(flag: &str, y: i32) -> Result<()> {
+    if (1900..=2199).contains(&y) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{flag} {y} is out of range: give a year from 1900 to 2199")))
+    }
 }
 
 /// Agencies ranked by their figure for `year` (the campaign's year by default, else all years).
@@ -462,59 +670,111 @@ pub fn spending(
     year: Option<i32>,
     today: NaiveDate,
 ) -> Result<SpendingReport> {
+    spending_report(conn, campaign, &SpendingOptions { year, ..Default::default() }, today)
+}
+
+/// The spending report: agencies ranked in the chosen order, and with `compare` the other year's
+/// figures beside them, the change of each, the sums, the median change and the agencies
+/// present in only one of the two years.
+pub fn spending_report(
+    conn: &Connection,
+    campaign: Option<&str>,
+    opts: &SpendingOptions,
+    today: NaiveDate,
+) -> Result<SpendingReport> {
     let c = campaign_id(conn, campaign)?;
-    let year = year.or_else(|| c.as_ref().and_then(crate::views::data::campaign_year));
+    if let Some(y) = opts.year {
+        check_year("--year", y)?;
+    }
+    let year = opts.year.or_else(|| c.as_ref().and_then(crate::views::data::campaign_year));
+    if let Some(cmp) = opts.compare {
+        check_year("--compare", cmp)?;
+        match year {
+            None => {
+                return Err(Error::invalid(format!(
+                    "--compare {cmp} needs the year to compare it with: add --year (the report covers all years)"
+                )));
+            }
+            Some(y) if y == cmp => {
+                return Err(Error::invalid(format!(
+                    "--compare {cmp} is the report's own year; compare with another year"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let datasets = crate::views::data::datasets(conn, c.as_ref().map(|c| c.slug.as_str()))?;
     let mut rows: Vec<SpendingRow> = Vec::new();
-    for d in &datasets {
-        let years: Vec<&crate::views::data::YearFigure> =
-            d.years.iter().filter(|y| year.is_none_or(|yr| y.year == yr)).collect();
-        if years.is_empty() {
-            continue;
+    let mut previous: Vec<(usize, i64)> = Vec::new(); // (dataset index, figure) for the other year
+    for (i, d) in datasets.iter().enumerate() {
+        if let Some(cmp) = opts.compare
+            && let Some(f) = figure(d, Some(cmp))?
+        {
+            previous.push((i, f.total));
         }
-        // Each year's figure fits (the dataset checked it); their sums are checked here.
-        let sum = |v: Vec<i64>| -> Result<Option<i64>> {
-            if v.is_empty() {
-                return Ok(None);
-            }
-            money::checked_sum(v).map(Some).map_err(|_| uncountable(&format!("{}'s figures", d.tracking_code)))
-        };
-        let total = sum(years.iter().map(|y| y.figure_cents).collect())?.unwrap_or(0);
-        let tx_cents = sum(years.iter().filter_map(|y| y.transactions_cents).collect())?;
-        let reported = sum(years.iter().filter_map(|y| y.reported_total_cents).collect())?;
-        let source = match (tx_cents, reported) {
+        let Some(f) = figure(d, year)? else { continue };
+        let source = match (f.transactions_cents, f.reported) {
             (Some(_), Some(_)) => "both",
             (Some(_), None) => "transactions",
             _ => "reported total",
         };
+        let prev = previous.last().filter(|(j, _)| *j == i).map(|(_, t)| *t);
         rows.push(SpendingRow {
-            rank: 0,
+            rank: None,
+            unranked_reason: None,
             tracking_code: d.tracking_code.clone(),
             agency_key: d.agency_key.clone(),
             agency_name: d.agency_name.clone(),
             state: d.state.clone(),
             kind: d.kind.clone(),
             population: d.population,
-            total_cents: total,
-            per_capita_cents: per_capita(total, d.population),
+            total_cents: f.total,
+            per_capita_cents: per_capita(f.total, d.population),
             share_percent: 0.0,
-            transactions: years.iter().map(|y| y.transactions).sum(),
-            transactions_cents: tx_cents,
-            reported_total_cents: reported,
+            transactions: f.transactions,
+            transactions_cents: f.transactions_cents,
+            reported_total_cents: f.reported,
             source: source.into(),
-            differs: years.iter().any(|y| y.differs),
+            differs: f.differs,
+            previous_total_cents: prev,
+            change_percent: prev.and_then(|p| change_tenths(f.total, p)).map(tenths_to_percent),
         });
     }
-    rows.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.agency_name.cmp(&b.agency_name)));
+    let by_total =
+        |a: &SpendingRow, b: &SpendingRow| b.total_cents.cmp(&a.total_cents).then(a.agency_name.cmp(&b.agency_name));
+    match opts.sort {
+        SpendingSort::Total => rows.sort_by(by_total),
+        SpendingSort::PerCapita => {
+            // Exactly, by total / population (products of two i64 fit in an i128).
+            let pop = |r: &SpendingRow| r.population.filter(|p| *p > 0);
+            rows.sort_by(|a, b| match (pop(a), pop(b)) {
+                (Some(pa), Some(pb)) => (b.total_cents as i128 * pa as i128)
+                    .cmp(&(a.total_cents as i128 * pb as i128))
+                    .then_with(|| by_total(a, b)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => by_total(a, b),
+            });
+        }
+    }
     let sum = money::checked_sum(rows.iter().map(|r| r.total_cents)).map_err(|_| {
         uncountable(&match &c {
             Some(c) => format!("the figures of campaign '{}'", c.slug),
             None => "the figures of all campaigns".into(),
         })
     })?;
-    for (i, r) in rows.iter_mut().enumerate() {
-        r.rank = i + 1;
-        r.share_percent = if sum != 0 { r.total_cents as f64 * 100.0 / sum as f64 } else { 0.0 };
+    let mut rank = 0;
+    for r in rows.iter_mut() {
+        if opts.sort == SpendingSort::PerCapita && r.per_capita_cents.is_none() {
+            r.unranked_reason = Some(match r.population {
+                None => "no population recorded for the agency".into(),
+                Some(p) => format!("its population is {p}"),
+            });
+        } else {
+            rank += 1;
+            r.rank = Some(rank);
+        }
+        r.share_percent = percent_tenths(r.total_cents, sum).map_or(0.0, tenths_to_percent);
     }
     let mut totals: Vec<i64> = rows.iter().map(|r| r.total_cents).collect();
     totals.sort_unstable();
@@ -523,6 +783,10 @@ pub fn spending(
         n if n % 2 == 1 => Some(totals[n / 2]),
         // The mean of the middle two, in 128 bits so it cannot overflow (truncated toward zero).
         n => Some(((totals[n / 2 - 1] as i128 + totals[n / 2] as i128) / 2) as i64),
+    };
+    let comparison = match (opts.compare, year) {
+        (Some(cmp), Some(y)) => Some(compare(&datasets, &rows, &previous, y, cmp)?),
+        _ => None,
     };
     let with: std::collections::BTreeSet<String> = rows.iter().map(|r| r.tracking_code.clone()).collect();
     let mut stmt = conn.prepare(
@@ -542,11 +806,311 @@ pub fn spending(
         records: c.as_ref().map(|c| c.records.clone()),
         year,
         generated_on: today,
+        sort: opts.sort,
         agencies_reporting: rows.len() as i64,
         sum_cents: sum,
         median_cents,
         rows,
         responded_without_figures: responded.into_iter().filter(|w| !with.contains(&w.tracking_code)).collect(),
+        comparison,
+    })
+}
+
+/// The comparison block: sums, the like-for-like change, the median change, one-year agencies.
+fn compare(
+    datasets: &[crate::views::data::Dataset],
+    rows: &[SpendingRow],
+    previous: &[(usize, i64)],
+    year: i32,
+    cmp: i32,
+) -> Result<Comparison> {
+    let in_year: std::collections::HashSet<&str> = rows.iter().map(|r| r.tracking_code.as_str()).collect();
+    let prev_codes: std::collections::HashSet<&str> =
+        previous.iter().map(|(i, _)| datasets[*i].tracking_code.as_str()).collect();
+    let both: Vec<&SpendingRow> = rows.iter().filter(|r| r.previous_total_cents.is_some()).collect();
+    let checked = |v: Vec<i64>, what: &str| money::checked_sum(v).map_err(|_| uncountable(what));
+    let previous_sum = checked(previous.iter().map(|(_, t)| *t).collect(), &format!("the figures for {cmp}"))?;
+    let sum_in_both = checked(both.iter().map(|r| r.total_cents).collect(), &format!("the figures for {year}"))?;
+    let prev_in_both =
+        checked(both.iter().filter_map(|r| r.previous_total_cents).collect(), &format!("the figures for {cmp}"))?;
+    let changes: Vec<Change> =
+        both.iter().filter_map(|r| Change::new(r.total_cents, r.previous_total_cents?)).collect();
+    let one = |d: &crate::views::data::Dataset, y: i32, total: i64| OneYearOnly {
+        tracking_code: d.tracking_code.clone(),
+        agency_key: d.agency_key.clone(),
+        agency_name: d.agency_name.clone(),
+        state: d.state.clone(),
+        year: y,
+        total_cents: total,
+    };
+    let mut only_in_year: Vec<OneYearOnly> = rows
+        .iter()
+        .filter(|r| !prev_codes.contains(r.tracking_code.as_str()))
+        .map(|r| OneYearOnly {
+            tracking_code: r.tracking_code.clone(),
+            agency_key: r.agency_key.clone(),
+            agency_name: r.agency_name.clone(),
+            state: r.state.clone(),
+            year,
+            total_cents: r.total_cents,
+        })
+        .collect();
+    let mut only_in_compare_year: Vec<OneYearOnly> = previous
+        .iter()
+        .filter(|(i, _)| !in_year.contains(datasets[*i].tracking_code.as_str()))
+        .map(|(i, t)| one(&datasets[*i], cmp, *t))
+        .collect();
+    for list in [&mut only_in_year, &mut only_in_compare_year] {
+        list.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.agency_name.cmp(&b.agency_name)));
+    }
+    Ok(Comparison {
+        compare_year: cmp,
+        previous_agencies_reporting: previous.len() as i64,
+        previous_sum_cents: previous_sum,
+        agencies_in_both: both.len() as i64,
+        sum_in_both_cents: sum_in_both,
+        previous_sum_in_both_cents: prev_in_both,
+        sum_change_percent: change_tenths(sum_in_both, prev_in_both).map(tenths_to_percent),
+        changes_measured: changes.len() as i64,
+        median_change_percent: median_change_tenths(changes).map(tenths_to_percent),
+        only_in_year,
+        only_in_compare_year,
+    })
+}
+
+/// One raw spelling under a canonical vendor.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SpellingLine {
+    pub spelling: String,
+    pub transactions: i64,
+    pub total_cents: i64,
+}
+
+/// A canonical vendor's counted transactions (of one agency, or of all).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VendorLine {
+    /// The canonical vendor; `None` for spellings no map entry matches (listed for review).
+    pub vendor: Option<String>,
+    pub total_cents: i64,
+    pub transactions: i64,
+    /// Percent of the counted transactions' total (the agency's, or all agencies'); see
+    /// `PERCENT_DECIMALS`.
+    pub share_percent: Option<f64>,
+    /// The raw spellings it covers, most spent first.
+    pub spellings: Vec<SpellingLine>,
+}
+
+/// One agency's counted transactions by canonical vendor, and what it reported unsplit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AgencyVendors {
+    pub tracking_code: String,
+    pub agency_key: String,
+    pub agency_name: String,
+    pub state: String,
+    pub transactions: i64,
+    pub transactions_cents: i64,
+    pub vendors: Vec<VendorLine>,
+    /// Totals the agency reported for years it sent no transactions for: not split by vendor,
+    /// never guessed.
+    pub unsplit_cents: Option<i64>,
+}
+
+/// A spelling that matches the campaign's vendor pattern (it was counted) but no map entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReviewSpelling {
+    pub spelling: String,
+    pub transactions: i64,
+    pub total_cents: i64,
+    /// The requests whose data has it.
+    pub tracking_codes: Vec<String>,
+}
+
+/// Canonical vendors: each one's total, transactions and spellings, per agency and overall.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VendorReport {
+    pub campaign: String,
+    pub title: String,
+    pub records: String,
+    pub year: Option<i32>,
+    pub generated_on: NaiveDate,
+    /// The map used: the campaign's own, or the built-in starting map (`map_builtin`).
+    pub map_builtin: bool,
+    pub map: Vec<crate::core::vendors::Entry>,
+    pub agencies_with_transactions: i64,
+    pub transactions: i64,
+    pub transactions_cents: i64,
+    /// All agencies together, canonical vendors by total, the unmapped spellings last.
+    pub vendors: Vec<VendorLine>,
+    pub agencies: Vec<AgencyVendors>,
+    /// Agencies that reported totals without transactions, and the sum of those totals.
+    pub unsplit_agencies: i64,
+    pub unsplit_cents: i64,
+    /// Spellings to review: counted, but no map entry names their vendor.
+    pub review: Vec<ReviewSpelling>,
+}
+
+/// Transactions and their cents, summed in 128 bits (checked when the report is built).
+type Count = (i64, i128);
+
+/// One canonical vendor's count, and the count of each of its spellings.
+type VendorCount = (i64, i128, BTreeMap<String, Count>);
+
+/// Accumulates spellings into canonical vendor lines (sums in 128 bits, checked at the end).
+#[derive(Default)]
+struct VendorAcc {
+    by_vendor: BTreeMap<Option<String>, VendorCount>,
+}
+
+impl VendorAcc {
+    fn add(&mut self, vendor: Option<&str>, spelling: &str, n: i64, cents: i128) {
+        let v = self.by_vendor.entry(vendor.map(String::from)).or_default();
+        v.0 += n;
+        v.1 += cents;
+        let s = v.2.entry(spelling.to_string()).or_default();
+        s.0 += n;
+        s.1 += cents;
+    }
+
+    /// The lines, mapped vendors by total (then name), the unmapped spellings last; and the
+    /// total they share.
+    fn finish(self, what: &str) -> Result<(Vec<VendorLine>, i64, i64)> {
+        let fit = |c: i128| i64::try_from(c).map_err(|_| uncountable(what));
+        let mut lines = Vec::new();
+        let (mut n_all, mut cents_all) = (0i64, 0i128);
+        for (vendor, (n, cents, spellings)) in self.by_vendor {
+            n_all += n;
+            cents_all += cents;
+            let mut sp = spellings
+                .into_iter()
+                .map(|(spelling, (n, c))| Ok(SpellingLine { spelling, transactions: n, total_cents: fit(c)? }))
+                .collect::<Result<Vec<_>>>()?;
+            sp.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.spelling.cmp(&b.spelling)));
+            lines.push(VendorLine {
+                vendor,
+                total_cents: fit(cents)?,
+                transactions: n,
+                share_percent: None,
+                spellings: sp,
+            });
+        }
+        let total = fit(cents_all)?;
+        for l in &mut lines {
+            l.share_percent = percent_tenths(l.total_cents, total).map(tenths_to_percent);
+        }
+        lines.sort_by(|a, b| {
+            a.vendor
+                .is_none()
+                .cmp(&b.vendor.is_none())
+                .then(b.total_cents.cmp(&a.total_cents))
+                .then(a.vendor.cmp(&b.vendor))
+        });
+        Ok((lines, n_all, total))
+    }
+}
+
+/// The vendor report of a campaign for `year` (the campaign's year by default, else all years).
+pub fn vendors(conn: &Connection, campaign: &str, year: Option<i32>, today: NaiveDate) -> Result<VendorReport> {
+    let c = crate::store::campaign::get(conn, campaign)?;
+    if let Some(y) = year {
+        check_year("--year", y)?;
+    }
+    let year = year.or_else(|| crate::views::data::campaign_year(&c));
+    let map = crate::store::vendors::effective(conn, &c)?;
+    let compiled = crate::core::vendors::VendorMap::new(&map.entries).map_err(Error::Invalid)?;
+    let spellings = crate::store::vendors::counted_by_spelling(conn, c.id, year)?;
+    let datasets = crate::views::data::datasets(conn, Some(&c.slug))?;
+    // Each distinct spelling is classified once.
+    let mut canonical: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut overall = VendorAcc::default();
+    let mut per_agency: BTreeMap<&str, VendorAcc> = BTreeMap::new();
+    let mut review: BTreeMap<&str, (i64, i128, Vec<String>)> = BTreeMap::new();
+    for s in &spellings {
+        let v = *canonical.entry(s.spelling.as_str()).or_insert_with(|| compiled.canonical(&s.spelling));
+        overall.add(v, &s.spelling, s.transactions, s.cents);
+        per_agency.entry(s.tracking_code.as_str()).or_default().add(v, &s.spelling, s.transactions, s.cents);
+        if v.is_none() {
+            let r = review.entry(s.spelling.as_str()).or_default();
+            r.0 += s.transactions;
+            r.1 += s.cents;
+            r.2.push(s.tracking_code.clone());
+        }
+    }
+    let mut agencies = Vec::new();
+    let (mut unsplit_agencies, mut unsplit_sum) = (0i64, 0i128);
+    for d in &datasets {
+        let unsplit: Vec<i64> = d
+            .years
+            .iter()
+            .filter(|y| year.is_none_or(|yr| y.year == yr) && y.transactions_cents.is_none())
+            .filter_map(|y| y.reported_total_cents)
+            .collect();
+        let unsplit = if unsplit.is_empty() {
+            None
+        } else {
+            Some(
+                money::checked_sum(unsplit)
+                    .map_err(|_| uncountable(&format!("{}'s reported totals", d.tracking_code)))?,
+            )
+        };
+        let acc = per_agency.remove(d.tracking_code.as_str());
+        if acc.is_none() && unsplit.is_none() {
+            continue;
+        }
+        let (lines, n, cents) = match acc {
+            Some(a) => a.finish(&format!("{}'s transactions", d.tracking_code))?,
+            None => (Vec::new(), 0, 0),
+        };
+        if let Some(u) = unsplit {
+            unsplit_agencies += 1;
+            unsplit_sum += u as i128;
+        }
+        agencies.push(AgencyVendors {
+            tracking_code: d.tracking_code.clone(),
+            agency_key: d.agency_key.clone(),
+            agency_name: d.agency_name.clone(),
+            state: d.state.clone(),
+            transactions: n,
+            transactions_cents: cents,
+            vendors: lines,
+            unsplit_cents: unsplit,
+        });
+    }
+    agencies.sort_by(|a, b| {
+        b.transactions_cents
+            .cmp(&a.transactions_cents)
+            .then(b.unsplit_cents.cmp(&a.unsplit_cents))
+            .then(a.agency_name.cmp(&b.agency_name))
+    });
+    let (vendors, transactions, transactions_cents) = overall.finish("the campaign's transactions")?;
+    let mut review: Vec<ReviewSpelling> = review
+        .into_iter()
+        .map(|(spelling, (n, cents, mut codes))| {
+            codes.dedup();
+            Ok(ReviewSpelling {
+                spelling: spelling.to_string(),
+                transactions: n,
+                total_cents: i64::try_from(cents).map_err(|_| uncountable("the spellings to review"))?,
+                tracking_codes: codes,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    review.sort_by(|a, b| b.total_cents.cmp(&a.total_cents).then(a.spelling.cmp(&b.spelling)));
+    Ok(VendorReport {
+        campaign: c.slug.clone(),
+        title: c.title.clone(),
+        records: c.records.clone(),
+        year,
+        generated_on: today,
+        map_builtin: map.builtin,
+        map: map.entries,
+        agencies_with_transactions: agencies.iter().filter(|a| a.transactions > 0).count() as i64,
+        transactions,
+        transactions_cents,
+        vendors,
+        agencies,
+        unsplit_agencies,
+        unsplit_cents: i64::try_from(unsplit_sum).map_err(|_| uncountable("the reported totals"))?,
+        review,
     })
 }
 
@@ -577,9 +1141,87 @@ mod tests {
 
     #[test]
     fn per_capita_rounds_to_the_cent() {
-        // Denver Public Schools: $1,560,726 over 715,522 people = $2.18.
-        assert_eq!(per_capita(156_072_600, Some(715_522)), Some(218));
+        // Denver Public Schools: $1,560,726 over the 682,545 people the study divided by = $2.29.
+        assert_eq!(per_capita(156_072_600, Some(682_545)), Some(229));
         assert_eq!(per_capita(100, None), None);
         assert_eq!(per_capita(100, Some(0)), None);
+        // Half a cent rounds away from zero, either sign.
+        assert_eq!(per_capita(5, Some(2)), Some(3));
+        assert_eq!(per_capita(-5, Some(2)), Some(-3));
+        assert_eq!(per_capita(i64::MAX, Some(1)), Some(i64::MAX));
+    }
+
+    #[test]
+    fn percentages_are_exact_and_round_half_away_from_zero() {
+        // The study's statements: +77% and +49%, exactly, from the cents.
+        assert_eq!(change_tenths(276_248_502, 156_072_600), Some(770));
+        assert_eq!(change_tenths(81_714_431, 54_841_900), Some(490));
+        assert_eq!(change_tenths(1, 0), None, "no change from nothing");
+        assert_eq!(change_tenths(1, -5), None, "no change from a net refund");
+        assert_eq!(change_tenths(0, 100), Some(-1000));
+        // 1/8 = 12.5% exactly; 1/16 = 6.25% -> 6.3; -1/16 -> -6.3 (away from zero, not to even).
+        assert_eq!(percent_tenths(1, 8), Some(125));
+        assert_eq!(percent_tenths(1, 16), Some(63));
+        assert_eq!(percent_tenths(-1, 16), Some(-63));
+        assert_eq!(percent_tenths(1, -16), Some(-63));
+        assert_eq!(percent_tenths(2, 3), Some(667));
+        assert_eq!(percent_tenths(1, 0), None);
+        // 0.0499...% stays 0.0, 0.05% is 0.1: no float in between.
+        assert_eq!(percent_tenths(499_999, 1_000_000_000), Some(0));
+        assert_eq!(percent_tenths(500_000, 1_000_000_000), Some(1));
+        // The extremes do not overflow.
+        assert_eq!(percent_tenths(i64::MAX, i64::MAX), Some(1000));
+        assert_eq!(change_tenths(i64::MIN, i64::MAX), Some(-2000));
+        assert_eq!(change_tenths(i64::MAX, 1), Some((i64::MAX as i128 - 1) * 1000));
+        assert_eq!(percent_tenths(i64::MAX, 1), Some(i64::MAX as i128 * 1000));
+        assert_eq!(tenths_to_percent(770), 77.0);
+        assert_eq!(serde_json::to_string(&tenths_to_percent(-63)).unwrap(), "-6.3");
+    }
+
+    #[test]
+    fn the_median_change_is_exact() {
+        let c = |cur, prev| Change::new(cur, prev).unwrap();
+        assert_eq!(median_change_tenths(vec![]), None);
+        assert_eq!(median_change_tenths(vec![c(177, 100)]), Some(770));
+        // +77% and +49%: the mean is +63%.
+        assert_eq!(median_change_tenths(vec![c(149, 100), c(177, 100)]), Some(630));
+        // The middle of three, whatever the order.
+        assert_eq!(median_change_tenths(vec![c(90, 100), c(300, 100), c(110, 100)]), Some(100));
+        // (1/3 + 0)/2 = 16.666...% -> 16.7; (-1/3 + 0)/2 -> -16.7.
+        assert_eq!(median_change_tenths(vec![c(4, 3), c(3, 3)]), Some(167));
+        assert_eq!(median_change_tenths(vec![c(2, 3), c(3, 3)]), Some(-167));
+        // Exactly half a tenth: (0.05% + 0.05%)/2... and (0.1% + 0%)/2 = 0.05% -> 0.1, negative -> -0.1.
+        assert_eq!(median_change_tenths(vec![c(1001, 1000), c(1000, 1000)]), Some(1));
+        assert_eq!(median_change_tenths(vec![c(999, 1000), c(1000, 1000)]), Some(-1));
+        // The largest figures do not overflow.
+        assert_eq!(median_change_tenths(vec![c(i64::MAX, i64::MAX), c(i64::MIN, i64::MAX)]), Some(-1000));
+        assert_eq!(median_change_tenths(vec![c(i64::MAX, 1), c(i64::MAX, 1)]), Some(c(i64::MAX, 1).tenths()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The mean of two changes, against the same sum done in one fraction (which fits in
+        /// 128 bits for figures this size).
+        #[test]
+        fn the_mean_of_two_changes_matches_one_fraction(
+            a in -2_000_000i64..2_000_000, p in 1i64..2_000_000,
+            b in -2_000_000i64..2_000_000, q in 1i64..2_000_000,
+        ) {
+            let (x, y) = (Change::new(a, p).unwrap(), Change::new(b, q).unwrap());
+            let exact = div_round(500 * (x.num * y.den + y.num * x.den), x.den * y.den);
+            proptest::prop_assert_eq!(mean_tenths(x, y), exact);
+            proptest::prop_assert_eq!(mean_tenths(y, x), exact);
+        }
+
+        #[test]
+        fn rounding_matches_the_decimal_definition(n in -10_000_000i64..10_000_000, d in 1i64..10_000) {
+            // n/d rounded half away from zero, by comparing twice the remainder with d.
+            let q = n / d;
+            let r = (n % d).abs();
+            let expected = if 2 * r >= d { q + n.signum() } else { q };
+            proptest::prop_assert_eq!(div_round(n as i128, d as i128) as i64, expected);
+            proptest::prop_assert_eq!(div_round(-(n as i128), d as i128) as i64, -expected);
+        }
     }
 }

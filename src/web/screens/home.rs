@@ -127,6 +127,26 @@ async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResu
                 }),
             },
             Section { id: "waiting", title: "Waiting on us", lines: waiting },
+            Section {
+                id: "appeal-windows",
+                title: "Appeal windows closing",
+                lines: d
+                    .appeal_windows
+                    .iter()
+                    .take(LIMIT)
+                    .map(|w| Line {
+                        code: w.tracking_code.clone(),
+                        agency: w.agency_name.clone(),
+                        state: w.state.clone(),
+                        status: w.status.to_string(),
+                        due_on: w.closes_on.to_string(),
+                        detail: format!(
+                            "file with {} by {} ({} business days left)",
+                            w.file_with, w.closes_on, w.days_left
+                        ),
+                    })
+                    .collect(),
+            },
         ],
         nothing_listed: false,
         more,
