@@ -163,34 +163,58 @@ pub async fn with_db<T: Send + 'static>(
 ) -> Result<T, PageError> {
     let state = state.clone();
     let user = session.user.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        // Each blocking thread keeps its connection between requests (no schema to parse, no
-        // memory map to set up again, a warm page cache), while the file is the same one and no
-        // transaction was left open.
-        thread_local! {
-            static CONN: std::cell::RefCell<Option<(u64, u64, rusqlite::Connection)>> =
-                const { std::cell::RefCell::new(None) };
-        }
-        use std::os::unix::fs::MetadataExt;
-        let file = std::fs::metadata(&state.opts.db_path).map(|m| (m.dev(), m.ino())).ok();
-        CONN.with(|slot| {
-            let mut slot = slot.borrow_mut();
-            let mut conn = match (slot.take(), file) {
-                (Some((dev, ino, c)), Some(f)) if (dev, ino) == f && c.is_autocommit() => {
-                    crate::store::db::set_actor(&c, &user)?;
-                    c
-                }
-                _ => state.open(&user)?,
-            };
-            let out = work(&mut conn);
-            if let Some((dev, ino)) = file {
-                *slot = Some((dev, ino, conn));
-            }
-            out
-        })
-    })
-    .await?;
+    let out = tokio::task::spawn_blocking(move || on_connection(&state, &user, work)).await?;
     Ok(out?)
+}
+
+/// `with_db` for work that only reads (a page shown on GET): at most twice as many at once as
+/// there are cores, in turn, so a burst of readers does not slow every one of them down by
+/// sharing the cores (reads never wait for a writer's lock, so a turn is short). Writes keep
+/// `with_db`: one waiting for the lock must not hold up the pages.
+pub async fn read_db<T: Send + 'static>(
+    state: &Arc<AppState>,
+    session: &Session,
+    work: impl FnOnce(&mut rusqlite::Connection) -> crate::Result<T> + Send + 'static,
+) -> Result<T, PageError> {
+    static READERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let readers = READERS
+        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(4, |n| n.get() * 2)));
+    let _turn = readers
+        .acquire()
+        .await
+        .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "The server is stopping."))?;
+    with_db(state, session, work).await
+}
+
+/// Runs `work` on this blocking thread's connection. Each thread keeps its connection between
+/// requests (no schema to parse, no memory map to set up again, a warm page cache) while the
+/// database file is the same one and no transaction was left open.
+fn on_connection<T>(
+    state: &AppState,
+    user: &str,
+    work: impl FnOnce(&mut rusqlite::Connection) -> crate::Result<T>,
+) -> crate::Result<T> {
+    thread_local! {
+        static CONN: std::cell::RefCell<Option<(u64, u64, rusqlite::Connection)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    use std::os::unix::fs::MetadataExt;
+    let file = std::fs::metadata(&state.opts.db_path).map(|m| (m.dev(), m.ino())).ok();
+    CONN.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let mut conn = match (slot.take(), file) {
+            (Some((dev, ino, c)), Some(f)) if (dev, ino) == f && c.is_autocommit() => {
+                crate::store::db::set_actor(&c, user)?;
+                c
+            }
+            _ => state.open(user)?,
+        };
+        let out = work(&mut conn);
+        if let Some((dev, ino)) = file {
+            *slot = Some((dev, ino, conn));
+        }
+        out
+    })
 }
 
 /// A redirect after a successful form post (303, so a reload does not post again).

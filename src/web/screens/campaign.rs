@@ -35,7 +35,7 @@ use crate::views::campaign_page::{
     self as cp, CampaignLine, MAX_PER_PAGE, Order, PER_PAGE, Query as RowQuery, Row, RowFilter, SortKey, Summary,
 };
 use crate::web::auth::{Posted, Signed};
-use crate::web::page::{Chrome, PageError, PageResult, render, see_other, with_db};
+use crate::web::page::{Chrome, PageError, PageResult, read_db, render, see_other, with_db};
 use crate::web::state::{AppState, Role};
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -78,7 +78,7 @@ struct ListPage {
 }
 
 async fn list(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
-    let campaigns = with_db(&state, &s, |conn| cp::campaigns(conn)).await?;
+    let campaigns = read_db(&state, &s, |conn| cp::campaigns(conn)).await?;
     render(&ListPage { chrome: Chrome::new(&s, "campaigns", &state), campaigns })
 }
 
@@ -408,7 +408,7 @@ async fn show(
     Query(p): Query<PageParams>,
 ) -> PageResult {
     let today = state.today();
-    let (p, l) = with_db(&state, &s, move |conn| {
+    let (p, l) = read_db(&state, &s, move |conn| {
         let c = crate::store::campaign::get(conn, &slug)?;
         let q = parse_query(conn, &p)?;
         let summary = cp::summary(conn, c.id, today)?;
@@ -637,7 +637,7 @@ async fn download(
 ) -> PageResult {
     let today = state.today();
     // Everything that can be refused is checked before the download starts.
-    let (c, q) = with_db(&state, &s, move |conn| {
+    let (c, q) = read_db(&state, &s, move |conn| {
         let c = crate::store::campaign::get(conn, &slug)?;
         let q = parse_query(conn, &p)?;
         Ok((c, q))
@@ -787,7 +787,7 @@ async fn letters(
 ) -> PageResult {
     let kind = letter_kind(nonempty(&p.kind))?;
     let today = state.today();
-    let l = with_db(&state, &s, move |conn| {
+    let l = read_db(&state, &s, move |conn| {
         let c = crate::store::campaign::get(conn, &slug)?;
         let drafts_only = kind == LetterKind::Request;
         let code = match nonempty(&p.code) {

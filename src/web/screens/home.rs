@@ -14,7 +14,7 @@ use crate::core::money::format_cents;
 use crate::store::{mail, outbox};
 use crate::views::request::{Digest, Listed};
 use crate::web::auth::Signed;
-use crate::web::page::{Chrome, PageResult, render, with_db};
+use crate::web::page::{Chrome, PageResult, read_db, render};
 use crate::web::state::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -81,7 +81,7 @@ fn business_days_left(l: &Listed) -> String {
 
 async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
     let today = state.today();
-    let (d, unmatched, failed): (Digest, _, _) = with_db(&state, &s, move |conn| {
+    let (d, unmatched, failed): (Digest, _, _) = read_db(&state, &s, move |conn| {
         // Bounded: each list is the first LIMIT + 1 an index yields, whatever the database holds.
         let d = crate::views::needs_action::digest(conn, today, LIMIT + 1)?;
         let unmatched = mail::unmatched(conn)?;
