@@ -11,6 +11,7 @@ pub mod database;
 pub mod holiday;
 pub mod law;
 pub mod mail;
+pub mod mail_facts;
 pub mod request;
 pub mod send;
 pub mod settings;
