@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod config;
 pub mod data;
 pub mod database;
+pub mod fetch;
 pub mod holiday;
 pub mod law;
 pub mod mail;

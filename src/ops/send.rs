@@ -157,7 +157,7 @@ fn query(url: &url::Url, name: &str) -> Option<String> {
 }
 
 /// Whether the host is this machine: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost.
-fn is_loopback(url: &url::Url) -> bool {
+pub fn is_loopback(url: &url::Url) -> bool {
     let ip = |ip: IpAddr| match ip {
         IpAddr::V4(a) => a.is_loopback(),
         IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
@@ -202,7 +202,7 @@ fn check_encrypted(url: &url::Url) -> Result<()> {
 /// case. A base64 word whose decoding holds a NUL between printable text, the user or the
 /// password, or a piece of the password, goes too: an answer that echoes part of an AUTH line.
 #[derive(Debug, Clone, Default)]
-struct Redactor {
+pub struct Redactor {
     forms: Option<Regex>,
     secrets: Vec<Vec<u8>>,
     password: Vec<u8>,
@@ -211,7 +211,7 @@ struct Redactor {
 const REDACTED: &str = "********";
 
 impl Redactor {
-    fn new(user: &str, password: &str) -> Self {
+    pub fn new(user: &str, password: &str) -> Self {
         let mut forms: Vec<String> = Vec::new();
         let secrets: Vec<&str> = [user, password].into_iter().filter(|s| !s.is_empty()).collect();
         let add_base64 = |forms: &mut Vec<String>, bytes: &[u8]| {
@@ -247,7 +247,7 @@ impl Redactor {
         }
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub fn redact(&self, text: &str) -> String {
         let Some(forms) = &self.forms else { return text.to_string() };
         let text = forms.replace_all(text, REDACTED);
         static WORD: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();

@@ -9,6 +9,7 @@ pub mod files;
 pub mod holiday;
 pub mod law;
 pub mod mail;
+pub mod mailbox;
 pub mod outbox;
 pub mod request;
 pub mod users;
