@@ -1,3 +1,5 @@
+mod fetch;
+
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -36,6 +38,26 @@ Examples:
     /// Tie an unmatched message to a request
     #[command(after_help = "Example:\n  foiatrack mail assign 17 AMZ16-0007")]
     Assign { id: i64, code: String },
+    /// Fetch new replies from an IMAP folder and import them, once each
+    #[command(after_help = "Settings come from the environment (or --url):
+  FOIATRACK_IMAP_URL       the folder: imaps://USER@imap.example.org/INBOX, or
+                           imap://USER@HOST:143/Records?tls=starttls (plain imap:// only to this machine)
+  FOIATRACK_IMAP_PASSWORD  never stored, never printed
+  FOIATRACK_IMAP_CA_FILE   optional: a PEM file of certificate authorities to trust besides the
+                           public ones (a server with a certificate of your own authority)
+
+Only messages that arrived since the folder was last fetched are read: its UIDVALIDITY and the
+last UID read are remembered, so each message is imported once, even when a fetch is stopped
+midway or two run at once. Each is imported exactly as `mail import` imports a file. Messages are
+left unread on the server unless --move-to or --flag says otherwise, which happens only once their
+import is saved. A message that cannot be imported is listed and left as it was; the exit code is
+then 1.
+
+Examples:
+  foiatrack mail fetch
+  foiatrack mail fetch --move-to Imported
+  foiatrack mail fetch --watch --flag       # until Ctrl-C, one line per message")]
+    Fetch(fetch::FetchArgs),
 }
 
 pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
@@ -119,5 +141,6 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        MailCommand::Fetch(args) => fetch::run(args, &mut conn, &store, ctx),
     }
 }

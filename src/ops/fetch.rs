@@ -238,12 +238,19 @@ impl Account {
         if user.chars().chain(password.chars()).any(|c| c == '\r' || c == '\n' || c == '\0') {
             return Err(Error::invalid("the IMAP user name or password contains a line break or NUL"));
         }
-        // An answer that echoes the LOGIN line shows them as IMAP quoted strings: redact that
-        // form too.
-        let unquoted = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        // An answer that echoes the LOGIN line shows them as IMAP quoted strings, and the IMAP
+        // library quotes the server's words as Rust string literals: redact those forms too.
+        let quoted = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let debug = |s: &str| s.escape_debug().to_string();
         let mut redactors = vec![Redactor::new(&user, &password)];
-        if unquoted(&user) != user || unquoted(&password) != password {
-            redactors.push(Redactor::new(&unquoted(&user), &unquoted(&password)));
+        for (u, p) in [
+            (quoted(&user), quoted(&password)),
+            (debug(&user), debug(&password)),
+            (debug(&quoted(&user)), debug(&quoted(&password))),
+        ] {
+            if u != user || p != password {
+                redactors.push(Redactor::new(&u, &p));
+            }
         }
         if tls == Tls::None && !is_loopback(&parsed) {
             return Err(Error::invalid(format!(
@@ -289,6 +296,21 @@ impl Account {
             &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b';').add(b'?').add(b'<').add(b'>');
         let folder = percent_encoding::utf8_percent_encode(&self.folder, SET);
         format!("imap://{}{port}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}", self.shown_host)
+    }
+
+    /// What an IMAP error says, safe to show: for a refusal (NO, BAD) the server's own words
+    /// without the library's wrapping, credentials removed, control characters made visible.
+    fn words(&self, e: &async_imap::error::Error) -> String {
+        let text = self.clean(&e.to_string());
+        static INFO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let info = INFO.get_or_init(|| regex::Regex::new(r#"info(?:rmation)?: Some\("(.*)"\)"#).expect("a valid pattern"));
+        match info.captures(&text) {
+            Some(c) if matches!(e, async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_)) => {
+                let kind = if matches!(e, async_imap::error::Error::No(_)) { "NO" } else { "BAD" };
+                format!("{kind} {}", &c[1])
+            }
+            _ => text,
+        }
     }
 
     /// A server's answer, safe to show: credentials removed, control characters made visible.
@@ -644,7 +666,7 @@ impl<'a> Reader<'a> {
                 return Err(Failure::Fatal(Error::invalid(format!(
                     "{} refused the login ({}); check the user in the IMAP URL and FOIATRACK_IMAP_PASSWORD",
                     visible(&a.shown_host),
-                    a.clean(&e.to_string())
+                    a.words(&e)
                 ))));
             }
             Ok(Err((e, _))) => return Err(self.server_error("cannot log in", e)),
@@ -673,7 +695,7 @@ impl<'a> Reader<'a> {
                             "the --move-to folder '{}' cannot be used at {} ({}); create it first, or name another",
                             visible(dest),
                             visible(&a.shown_host),
-                            a.clean(&e.to_string())
+                            a.words(&e)
                         ))));
                     }
                     Ok(Err(e)) => return Err(self.server_error("cannot look up the --move-to folder", e)),
@@ -746,7 +768,7 @@ impl<'a> Reader<'a> {
     /// An IMAP error in words: a refusal (NO, BAD) is fatal, a lost connection is not.
     fn server_error(&self, what: &str, e: async_imap::error::Error) -> Failure {
         use async_imap::error::Error as E;
-        let text = format!("{what} ({}: {})", visible(&self.account.shown_host), self.account.clean(&e.to_string()));
+        let text = format!("{what} ({}: {})", visible(&self.account.shown_host), self.account.words(&e));
         match e {
             E::Io(_) | E::ConnectionLost | E::Parse(_) => Failure::Transient(Error::invalid(text)),
             _ => Failure::Fatal(Error::invalid(text)),
@@ -852,7 +874,7 @@ impl<'a> Reader<'a> {
                 return Err(Failure::Fatal(Error::invalid(format!(
                     "cannot open {} ({}); check the folder in the IMAP URL",
                     a.describe(),
-                    a.clean(&e.to_string())
+                    a.words(&e)
                 ))));
             }
             Ok(Err(e)) => return Err(self.server_error(&format!("cannot open {}", a.describe()), e)),
