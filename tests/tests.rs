@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod cli;
 
+mod imap_server;
 mod smtp_server;
 mod util;
 mod web;
@@ -19,6 +20,7 @@ mod core;
 mod data_hostile;
 mod foundation;
 mod help;
+mod imap;
 mod intake;
 mod layers;
 mod letters;

@@ -38,6 +38,11 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: FetchArgs, conn: &mut Connection, store: &FileStore, ctx: &Context) -> anyhow::Result<()> {
+    let afterwards = match (&args.move_to, &args.flag) {
+        (Some(folder), _) => Afterwards::move_to(folder)?,
+        (None, Some(flag)) => Afterwards::flag(flag)?,
+        (None, None) => Afterwards::Leave,
+    };
     let url = args.url.as_deref().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
         anyhow::anyhow!(
             "set FOIATRACK_IMAP_URL (e.g. imaps://USER@imap.example.org/INBOX) and FOIATRACK_IMAP_PASSWORD, or give --url"
@@ -52,11 +57,6 @@ pub fn run(args: FetchArgs, conn: &mut Connection, store: &FileStore, ctx: &Cont
         None => None,
     };
     let account = Account::new(url, password.as_deref(), ca.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))?;
-    let afterwards = match (&args.move_to, &args.flag) {
-        (Some(folder), _) => Afterwards::move_to(folder)?,
-        (None, Some(flag)) => Afterwards::flag(flag)?,
-        (None, None) => Afterwards::Leave,
-    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     if args.watch {
         watch(&rt, conn, store, &account, &afterwards, Duration::from_secs(args.interval), args.format, ctx)
