@@ -41,7 +41,8 @@ Examples:
     /// Fetch new replies from an IMAP folder and import them, once each
     #[command(after_help = "Settings come from the environment (or --url):
   FOIATRACK_IMAP_URL       the folder: imaps://USER@imap.example.org/INBOX, or
-                           imap://USER@HOST:143/Records?tls=starttls (plain imap:// only to this machine)
+                           imap://USER@HOST:143/Records?tls=starttls; plain imap:// only to
+                           this machine
   FOIATRACK_IMAP_PASSWORD  never stored, never printed
   FOIATRACK_IMAP_CA_FILE   optional: a PEM file of certificate authorities to trust besides the
                            public ones (a server with a certificate of your own authority)
@@ -51,7 +52,7 @@ last UID read are remembered, so each message is imported once, even when a fetc
 midway or two run at once. Each is imported exactly as `mail import` imports a file. Messages are
 left unread on the server unless --move-to or --flag says otherwise, which happens only once their
 import is saved. A message that cannot be imported is listed and left as it was; the exit code is
-then 1.
+then 1. With --watch, --format json prints one JSON record per line.
 
 Examples:
   foiatrack mail fetch
