@@ -96,8 +96,19 @@ fn imaps_fetch_imports_new_messages_once_exactly_as_mail_import_does() {
     env.ok(&["agency", "import", example_agencies().to_str().unwrap()]);
     env.ok(&["config", "set", "requester.name", "Jane Doe"]);
     env.ok(&[
-        "campaign", "new", "amazon-2016", "--title", "Amazon purchases 2016", "--records", "All purchases",
-        "--period-start", "2016-01-01", "--period-end", "2016-12-31", "--code-prefix", "AMZ16",
+        "campaign",
+        "new",
+        "amazon-2016",
+        "--title",
+        "Amazon purchases 2016",
+        "--records",
+        "All purchases",
+        "--period-start",
+        "2016-01-01",
+        "--period-end",
+        "2016-12-31",
+        "--code-prefix",
+        "AMZ16",
     ]);
     env.ok(&["campaign", "add", "amazon-2016", "--all"]);
     let austin = code_of(&env, "city-of-austin-tx");
@@ -111,14 +122,18 @@ fn imaps_fetch_imports_new_messages_once_exactly_as_mail_import_does() {
     let first = fetch_json(&env, &server, &url, &[]);
     assert_eq!(subjects(&first), ["Your request", &format!("RE: {austin} records"), "The records"]);
     assert_eq!(new_ones(&first), 3);
-    let uidvalidity = first[0]["source"].as_str().unwrap().split("UIDVALIDITY=").nth(1).unwrap().split('/').next().unwrap();
+    let uidvalidity =
+        first[0]["source"].as_str().unwrap().split("UIDVALIDITY=").nth(1).unwrap().split('/').next().unwrap();
     for (i, r) in first.iter().enumerate() {
         assert_eq!(
             r["source"],
             format!("imap://localhost:{}/INBOX;UIDVALIDITY={uidvalidity}/;UID={}", server.tls_port, i + 1)
         );
     }
-    assert_eq!((first[1]["tracking_code"].as_str(), first[1]["matched_by"].as_str()), (Some(austin.as_str()), Some("tracking-code")));
+    assert_eq!(
+        (first[1]["tracking_code"].as_str(), first[1]["matched_by"].as_str()),
+        (Some(austin.as_str()), Some("tracking-code"))
+    );
     assert_eq!(first[2]["attachments"], 1);
 
     // The same messages through `mail import`, on a database set up the same way: the same
@@ -127,14 +142,26 @@ fn imaps_fetch_imports_new_messages_once_exactly_as_mail_import_does() {
     twin.ok(&["agency", "import", example_agencies().to_str().unwrap()]);
     twin.ok(&["config", "set", "requester.name", "Jane Doe"]);
     twin.ok(&[
-        "campaign", "new", "amazon-2016", "--title", "Amazon purchases 2016", "--records", "All purchases",
-        "--period-start", "2016-01-01", "--period-end", "2016-12-31", "--code-prefix", "AMZ16",
+        "campaign",
+        "new",
+        "amazon-2016",
+        "--title",
+        "Amazon purchases 2016",
+        "--records",
+        "All purchases",
+        "--period-start",
+        "2016-01-01",
+        "--period-end",
+        "2016-12-31",
+        "--code-prefix",
+        "AMZ16",
     ]);
     twin.ok(&["campaign", "add", "amazon-2016", "--all"]);
     let mut imported = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let p = twin.write(&format!("{i}.eml"), m);
-        let mut r = twin.json(&["mail", "import", p.to_str().unwrap(), "--format", "json"]).as_array().unwrap()[0].clone();
+        let mut r =
+            twin.json(&["mail", "import", p.to_str().unwrap(), "--format", "json"]).as_array().unwrap()[0].clone();
         r["source"] = first[i]["source"].clone();
         imported.push(r);
     }
@@ -142,7 +169,10 @@ fn imaps_fetch_imports_new_messages_once_exactly_as_mail_import_does() {
 
     // Nothing new: nothing read, and said so.
     let again = run(fetch_cmd(&env, &server, &url, &[]));
-    assert_eq!((again.code, again.stdout.as_str(), again.stderr.as_str()), (Some(0), "No new messages in INBOX at localhost.\n", ""));
+    assert_eq!(
+        (again.code, again.stdout.as_str(), again.stderr.as_str()),
+        (Some(0), "No new messages in INBOX at localhost.\n", "")
+    );
     assert_eq!(fetch_json(&env, &server, &url, &[]), Vec::<Value>::new());
 
     // Then one more arrives: only it is read. Messages stay unread on the server.
@@ -186,7 +216,8 @@ fn starttls_and_plain_loopback_work_and_an_unknown_authority_is_refused() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("set FOIATRACK_IMAP_CA_FILE"), "{}", r.stderr);
     // The one login the server accepted (the first run) was over TLS; the others never got to log in.
-    let logins: Vec<String> = tls.log().lines().filter(|l| l.contains("Login: user=<jane>")).map(String::from).collect();
+    let logins: Vec<String> =
+        tls.log().lines().filter(|l| l.contains("Login: user=<jane>")).map(String::from).collect();
     assert_eq!(logins.len(), 1, "{logins:?}");
     assert!(logins.iter().all(|l| l.contains(", TLS")), "{logins:?}");
 
@@ -312,7 +343,8 @@ fn a_fetch_killed_midway_leaves_no_claim_behind_and_no_duplicates() {
 
     // The killed process's claim does not hold up the next fetch, which imports the rest once.
     let second = fetch_json(&env, &server, &url, &[]);
-    let new: Vec<String> = second.iter().filter(|r| r["duplicate"] == false).map(|r| r["subject"].as_str().unwrap().to_string()).collect();
+    let new: Vec<String> =
+        second.iter().filter(|r| r["duplicate"] == false).map(|r| r["subject"].as_str().unwrap().to_string()).collect();
     assert_eq!(new, ["Reply 3", "Reply 4", "Reply 5", "Reply 6"]);
     // At most the message it was killed after could be read again (then found already imported).
     assert!(second.len() <= 5, "{second:?}");
@@ -329,7 +361,11 @@ fn two_fetches_at_once_import_each_message_once() {
     let env = Env::new();
     let url = server.plain_url("INBOX");
     let spawn = || {
-        fetch_cmd(&env, &server, &url, &["--format", "json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        fetch_cmd(&env, &server, &url, &["--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     };
     let (a, b) = (spawn(), spawn());
     let mut total_new = 0;
@@ -361,7 +397,16 @@ fn a_renumbered_folder_is_read_again_without_duplicates() {
     let url = server.plain_url("INBOX");
     let first = fetch_json(&env, &server, &url, &[]);
     assert_eq!(new_ones(&first), 3);
-    let old = first[0]["source"].as_str().unwrap().split("UIDVALIDITY=").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let old = first[0]["source"]
+        .as_str()
+        .unwrap()
+        .split("UIDVALIDITY=")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
     assert_ne!(old, "424242");
 
     server.renumber(424242);
@@ -397,12 +442,20 @@ fn move_to_and_flag_act_only_on_what_was_imported() {
     // A folder that does not exist: refused before anything is imported.
     let r = run(fetch_cmd(&env, &server, &url, &["--move-to", "Nowhere"]));
     assert_eq!(r.code, Some(1));
-    assert!(r.stderr.starts_with("error: the --move-to folder 'Nowhere' cannot be used at 127.0.0.1 (NO "), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: the --move-to folder 'Nowhere' cannot be used at 127.0.0.1 (NO "),
+        "{}",
+        r.stderr
+    );
     assert_eq!(stored(&env), 0);
 
     let r = run(fetch_cmd(&env, &server, &url, &["--move-to", "Imported"]));
     assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("3 message(s) from INBOX at 127.0.0.1: 2 new (2 unmatched), 0 already imported, 1 skipped"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("3 message(s) from INBOX at 127.0.0.1: 2 new (2 unmatched), 0 already imported, 1 skipped"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains(";UID=2: not an email message (no header lines)"), "{}", r.stdout);
     assert_eq!(r.stderr, "error: 1 message(s) could not be imported; see the list above\n");
     // The two imported moved, the one skipped left where it was.
@@ -421,6 +474,20 @@ fn move_to_and_flag_act_only_on_what_was_imported() {
     let keywords = std::fs::read_to_string(server.maildir("INBOX").join("dovecot-keywords")).unwrap();
     assert!(keywords.contains("foiatrack"), "{keywords}");
     assert_eq!(server.files("INBOX").iter().filter(|f| f.ends_with(":2,a")).count(), 1, "{:?}", server.files("INBOX"));
+
+    // A server without MOVE: copied, marked deleted and expunged by UID (UIDPLUS) instead.
+    let old = dovecot!(Options {
+        capability: Some("IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UIDPLUS".into()),
+        ..Options::default()
+    });
+    old.create_folder("Imported");
+    old.deliver("INBOX", &message(5, "Reply 5"));
+    old.deliver("INBOX", &message(6, "Reply 6"));
+    let other = Env::new();
+    let got = fetch_json(&other, &old, &old.plain_url("INBOX"), &["--move-to", "Imported"]);
+    assert_eq!(subjects(&got), ["Reply 5", "Reply 6"]);
+    assert_eq!((old.files("INBOX").len(), old.files("Imported").len()), (0, 2));
+    assert!(old.log().contains("deleted=2 expunged=2"), "{}", old.log());
 
     // Usage errors.
     let mut c = env.cmd();
@@ -468,12 +535,18 @@ fn watch_imports_what_arrives_reconnects_and_stops_on_sigterm() {
         .unwrap();
     let out = lines_of(child.stdout.take().unwrap());
     let err = lines_of(child.stderr.take().unwrap());
-    assert_eq!(next_line(&out, "the first message", &mut child, &server), "2026-03-05  clerk@agency.example.org  Reply 1  UNMATCHED");
+    assert_eq!(
+        next_line(&out, "the first message", &mut child, &server),
+        "2026-03-05  clerk@agency.example.org  Reply 1  UNMATCHED"
+    );
 
     // Delivered while it waits: announced by the server (IDLE), well before the 30 s interval.
     let start = Instant::now();
     server.deliver("INBOX", &message(2, "Reply 2"));
-    assert_eq!(next_line(&out, "a new message", &mut child, &server), "2026-03-05  clerk@agency.example.org  Reply 2  UNMATCHED");
+    assert_eq!(
+        next_line(&out, "a new message", &mut child, &server),
+        "2026-03-05  clerk@agency.example.org  Reply 2  UNMATCHED"
+    );
     assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
 
     // The server goes away and comes back: the watch connects again and carries on.
@@ -481,7 +554,10 @@ fn watch_imports_what_arrives_reconnects_and_stops_on_sigterm() {
     let note = next_line(&err, "a note on the lost connection", &mut child, &server);
     assert!(note.starts_with("note: ") && note.contains("connecting again in 1 s"), "{note}");
     server.deliver("INBOX", &message(3, "Reply 3"));
-    assert_eq!(next_line(&out, "a message after the restart", &mut child, &server), "2026-03-05  clerk@agency.example.org  Reply 3  UNMATCHED");
+    assert_eq!(
+        next_line(&out, "a message after the restart", &mut child, &server),
+        "2026-03-05  clerk@agency.example.org  Reply 3  UNMATCHED"
+    );
 
     // SIGTERM: it logs out and ends, successfully.
     // SAFETY: signalling our own child.

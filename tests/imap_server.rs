@@ -25,11 +25,13 @@ pub struct Options {
     /// the plain one (which then offers STARTTLS); else `ssl = no`.
     pub tls: bool,
     pub password: String,
+    /// What the server says it supports, instead of Dovecot's own list (`imap_capability`).
+    pub capability: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tls: false, password: "correct horse battery".into() }
+        Options { tls: false, password: "correct horse battery".into(), capability: None }
     }
 }
 
@@ -98,7 +100,7 @@ impl Dovecot {
             gid,
             child: None,
         };
-        d.configure(&bin, euid);
+        d.configure(euid);
         d.run(&bin);
         Some(d)
     }
@@ -107,7 +109,7 @@ impl Dovecot {
         self.dir.path().join(name)
     }
 
-    fn configure(&mut self, bin: &Path, euid: u32) {
+    fn configure(&mut self, euid: u32) {
         let dir = self.dir.path().display().to_string();
         let home = self.path("home");
         for sub in ["cur", "new", "tmp"] {
@@ -127,6 +129,9 @@ impl Dovecot {
             std::fs::write(self.path("key.pem"), key).unwrap();
             self.ca_file = Some(self.path("ca.pem"));
             ssl = format!("ssl = required\nssl_cert = <{dir}/cert.pem\nssl_key = <{dir}/key.pem\n");
+        }
+        if let Some(c) = &self.opts.capability {
+            ssl += &format!("imap_capability = {c}\n");
         }
         let (users, chroot) = if euid == 0 {
             (String::new(), "")
@@ -172,10 +177,9 @@ first_valid_uid = {uid}
 ",
             port = self.port,
             tls_port = self.tls_port,
-            uid = self.uid.min(1000).max(1),
+            uid = self.uid.clamp(1, 1000),
         );
         std::fs::write(self.path("dovecot.conf"), config).unwrap();
-        let _ = bin;
     }
 
     fn run(&mut self, bin: &Path) {

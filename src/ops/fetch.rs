@@ -303,7 +303,8 @@ impl Account {
     fn words(&self, e: &async_imap::error::Error) -> String {
         let text = self.clean(&e.to_string());
         static INFO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-        let info = INFO.get_or_init(|| regex::Regex::new(r#"info(?:rmation)?: Some\("(.*)"\)"#).expect("a valid pattern"));
+        let info =
+            INFO.get_or_init(|| regex::Regex::new(r#"info(?:rmation)?: Some\("(.*)"\)"#).expect("a valid pattern"));
         match info.captures(&text) {
             Some(c) if matches!(e, async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_)) => {
                 let kind = if matches!(e, async_imap::error::Error::No(_)) { "NO" } else { "BAD" };
@@ -327,15 +328,14 @@ fn tls_config(extra: Option<(&str, &[u8])>) -> Result<rustls::ClientConfig> {
     if let Some((name, pem)) = extra {
         let mut added = 0;
         for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
-            let cert = cert
-                .map_err(|e| Error::invalid(format!("{name}: not a PEM certificate file ({e})")))?;
-            roots
-                .add(cert)
-                .map_err(|e| Error::invalid(format!("{name}: a certificate in it cannot be used ({e})")))?;
+            let cert = cert.map_err(|e| Error::invalid(format!("{name}: not a PEM certificate file ({e})")))?;
+            roots.add(cert).map_err(|e| Error::invalid(format!("{name}: a certificate in it cannot be used ({e})")))?;
             added += 1;
         }
         if added == 0 {
-            return Err(Error::invalid(format!("{name}: no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)")));
+            return Err(Error::invalid(format!(
+                "{name}: no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)"
+            )));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -434,7 +434,8 @@ pub async fn fetch(
 /// Keeps reading the folder until `stop` says so: new messages as the server announces them
 /// (IDLE), or every `interval` when it cannot, and at least every `interval` either way. A lost
 /// connection is retried after 1 s, 2 s, 4 s ... at most 5 minutes apart; a refused password, a
-/// missing folder or a database error ends it with that error. `today` is asked for each message.
+/// missing folder or a database error ends it with that error. `today` is asked before each look
+/// at the folder.
 #[allow(clippy::too_many_arguments)]
 pub async fn watch(
     conn: &mut Connection,
@@ -488,6 +489,8 @@ struct Reader<'a> {
     claimed: bool,
     /// The server can MOVE; else COPY + \Deleted + UID EXPUNGE.
     can_move: bool,
+    /// The server can announce new mail (IDLE); else the folder is polled.
+    can_idle: bool,
     on: &'a mut dyn FnMut(Progress<'_>),
 }
 
@@ -509,6 +512,7 @@ impl<'a> Reader<'a> {
             owner: format!("pid {} on {}", std::process::id(), hostname()),
             claimed: false,
             can_move: false,
+            can_idle: false,
             on,
         }
     }
@@ -590,12 +594,7 @@ impl<'a> Reader<'a> {
         interval: Duration,
         stop: &mut Stop,
     ) -> std::result::Result<Option<Session>, Failure> {
-        let idle = session
-            .capabilities()
-            .await
-            .map(|c| c.has_str("IDLE"))
-            .map_err(|e| self.server_error("cannot ask the server what it supports", e))?;
-        if !idle {
+        if !self.can_idle {
             if or_stop(stop, tokio::time::sleep(interval)).await.is_none() {
                 let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
                 return Ok(None);
@@ -615,11 +614,13 @@ impl<'a> Reader<'a> {
                 _ = stopped(stop) => true,
             }
         };
-        let mut session = self.timed(COMMAND_TIMEOUT, "stop waiting for new mail (IDLE)", handle.done()).await?;
         if stopped_now {
-            let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+            if let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(5), handle.done()).await {
+                let _ = tokio::time::timeout(Duration::from_secs(5), s.logout()).await;
+            }
             return Ok(None);
         }
+        let session = self.timed(COMMAND_TIMEOUT, "stop waiting for new mail (IDLE)", handle.done()).await?;
         Ok(Some(session))
     }
 
@@ -640,9 +641,8 @@ impl<'a> Reader<'a> {
             Tls::StartTls => {
                 let mut client = async_imap::Client::new(tcp);
                 self.greeting(&mut client).await?;
-                let started = self
-                    .timed(COMMAND_TIMEOUT, "start TLS", client.run_command_and_check_ok("STARTTLS", None))
-                    .await;
+                let started =
+                    self.timed(COMMAND_TIMEOUT, "start TLS", client.run_command_and_check_ok("STARTTLS", None)).await;
                 if let Err(Failure::Fatal(e)) = started {
                     return Err(Failure::Fatal(Error::invalid(format!(
                         "{} did not start TLS ({e}); use imaps:// if it offers TLS on its own port",
@@ -671,10 +671,9 @@ impl<'a> Reader<'a> {
             }
             Ok(Err((e, _))) => return Err(self.server_error("cannot log in", e)),
         };
-        let caps = self
-            .timed(COMMAND_TIMEOUT, "ask the server what it supports", session.capabilities())
-            .await?;
+        let caps = self.timed(COMMAND_TIMEOUT, "ask the server what it supports", session.capabilities()).await?;
         self.can_move = caps.has_str("MOVE");
+        self.can_idle = caps.has_str("IDLE");
         match self.afterwards {
             Afterwards::MoveTo(dest) => {
                 if !self.can_move && !caps.has_str("UIDPLUS") {
@@ -686,7 +685,8 @@ impl<'a> Reader<'a> {
                 if dest == &a.folder {
                     return Err(Failure::Fatal(Error::invalid("--move-to names the folder being read")));
                 }
-                let status = tokio::time::timeout(COMMAND_TIMEOUT, session.status(mailbox_name(dest), "(MESSAGES)")).await;
+                let status =
+                    tokio::time::timeout(COMMAND_TIMEOUT, session.status(mailbox_name(dest), "(MESSAGES)")).await;
                 match status {
                     Err(_) => return Err(self.timeout("look up the --move-to folder")),
                     Ok(Ok(_)) => {}
@@ -715,7 +715,9 @@ impl<'a> Reader<'a> {
         let read = tokio::time::timeout(CONNECT_TIMEOUT, client.read_response()).await;
         let response = match read {
             Err(_) => return Err(self.timeout("receive the server's greeting")),
-            Ok(Err(e)) => return Err(Failure::Transient(Error::invalid(format!("lost the connection to {host} ({e})")))),
+            Ok(Err(e)) => {
+                return Err(Failure::Transient(Error::invalid(format!("lost the connection to {host} ({e})"))));
+            }
             Ok(Ok(None)) => {
                 return Err(Failure::Transient(Error::invalid(format!(
                     "{host} closed the connection without a greeting"
@@ -899,11 +901,8 @@ impl<'a> Reader<'a> {
                 stream.try_collect::<Vec<_>>().await
             })
             .await?;
-        let mut new: Vec<(u32, u32)> = listed
-            .iter()
-            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
-            .filter(|(uid, _)| *uid > last)
-            .collect();
+        let mut new: Vec<(u32, u32)> =
+            listed.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0)))).filter(|(uid, _)| *uid > last).collect();
         new.sort_unstable();
         new.dedup_by_key(|(uid, _)| *uid);
         for batch in batches(&new) {
@@ -951,11 +950,9 @@ impl<'a> Reader<'a> {
         let mut next = 0; // batch[..next] is done
         if !wanted.is_empty() {
             let deadline = tokio::time::Instant::now() + BATCH_TIMEOUT;
-            let started = tokio::time::timeout_at(
-                deadline,
-                session.uid_fetch(uid_set(&wanted), "(UID RFC822.SIZE BODY.PEEK[])"),
-            )
-            .await;
+            let started =
+                tokio::time::timeout_at(deadline, session.uid_fetch(uid_set(&wanted), "(UID RFC822.SIZE BODY.PEEK[])"))
+                    .await;
             let mut stream = match started {
                 Err(_) => return Err(self.timeout("download messages")),
                 Ok(Err(e)) => return Err(self.server_error("cannot download messages", e)),
@@ -1005,12 +1002,7 @@ impl<'a> Reader<'a> {
 
     /// Imports one message: the import, or why it was skipped. Errors of the database or the
     /// files folder stop the fetch.
-    fn import(
-        &mut self,
-        raw: &[u8],
-        source: &str,
-        today: NaiveDate,
-    ) -> Result<std::result::Result<Imported, Skipped>> {
+    fn import(&mut self, raw: &[u8], source: &str, today: NaiveDate) -> Result<std::result::Result<Imported, Skipped>> {
         let mut result = import_message(self.conn, self.store, raw, source, today);
         if matches!(&result, Err(e) if is_constraint(e)) {
             // Another import stored the same message between its check and ours: now it is found.
@@ -1018,12 +1010,9 @@ impl<'a> Reader<'a> {
         }
         match result {
             Ok(i) => Ok(Ok(i)),
-            Err(e) if skippable(&e) => Ok(Err(Skipped {
-                source: source.to_string(),
-                message: None,
-                offset: None,
-                reason: e.to_string(),
-            })),
+            Err(e) if skippable(&e) => {
+                Ok(Err(Skipped { source: source.to_string(), message: None, offset: None, reason: e.to_string() }))
+            }
             Err(e) => Err(e),
         }
     }
@@ -1044,7 +1033,9 @@ impl<'a> Reader<'a> {
             Afterwards::MoveTo(dest) => {
                 let dest = mailbox_name(dest);
                 if self.can_move {
-                    return self.timed(COMMAND_TIMEOUT, "move the imported messages", session.uid_mv(&set, &dest)).await;
+                    return self
+                        .timed(COMMAND_TIMEOUT, "move the imported messages", session.uid_mv(&set, &dest))
+                        .await;
                 }
                 self.timed(COMMAND_TIMEOUT, "copy the imported messages", session.uid_copy(&set, &dest)).await?;
                 self.timed(COMMAND_TIMEOUT, "remove the imported messages after copying them", async {
@@ -1190,11 +1181,17 @@ mod tests {
     #[test]
     fn urls_give_the_folder_the_tls_and_the_port() {
         let a = Account::new("imaps://jane@IMAP.Newsroom.example.org/INBOX", Some("pw"), None).unwrap();
-        assert_eq!((a.host.as_str(), a.port, a.tls, a.folder.as_str()), ("imap.newsroom.example.org", 993, Tls::Implicit, "INBOX"));
+        assert_eq!(
+            (a.host.as_str(), a.port, a.tls, a.folder.as_str()),
+            ("imap.newsroom.example.org", 993, Tls::Implicit, "INBOX")
+        );
         assert_eq!(a.source(7, 20), "imap://imap.newsroom.example.org/INBOX;UIDVALIDITY=7/;UID=20");
         let a = Account::new("imap://j%40x@imap.example.org:1143/Records/2026%20FOIA?tls=starttls", Some("pw"), None)
             .unwrap();
-        assert_eq!((a.port, a.tls, a.folder.as_str(), a.user.as_str()), (1143, Tls::StartTls, "Records/2026 FOIA", "j@x"));
+        assert_eq!(
+            (a.port, a.tls, a.folder.as_str(), a.user.as_str()),
+            (1143, Tls::StartTls, "Records/2026 FOIA", "j@x")
+        );
         assert_eq!(a.source(1, 2), "imap://imap.example.org:1143/Records/2026%20FOIA;UIDVALIDITY=1/;UID=2");
         let a = Account::new("imap://jane@127.0.0.1:1430", Some("pw"), None).unwrap();
         assert_eq!((a.tls, a.folder.as_str()), (Tls::None, "INBOX"));

@@ -164,13 +164,7 @@ fn watch(
             let line = if format == DocFormat::Json {
                 serde_json::to_string(i).map_err(anyhow::Error::from)
             } else {
-                Ok(format!(
-                    "{}  {}  {}  {}",
-                    i.date,
-                    visible(&i.from),
-                    visible(&i.subject),
-                    result(i)
-                ))
+                Ok(format!("{}  {}  {}  {}", i.date, visible(&i.from), visible(&i.subject), result(i)))
             };
             if printed.is_ok() {
                 use std::io::Write;
@@ -196,7 +190,9 @@ fn watch(
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
             std::process::exit(130);
         });
-        fetch::watch(conn, store, account, afterwards, interval, &today, stop, &mut on).await.map_err(anyhow::Error::from)
+        fetch::watch(conn, store, account, afterwards, interval, &today, stop, &mut on)
+            .await
+            .map_err(anyhow::Error::from)
     });
     outcome?;
     printed?;
