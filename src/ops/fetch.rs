@@ -3,7 +3,7 @@
 //!
 //! # Each message once
 //!
-//! Per folder (account, host, folder) `mailbox_state` keeps the folder's UIDVALIDITY and the
+//! Per folder (account, server host and port, folder) `mailbox_state` keeps the folder's UIDVALIDITY and the
 //! highest UID read. A fetch asks the server only for messages above it.
 //!
 //! - **Killed midway.** Each message is imported in import's own transaction; the folder's last
@@ -216,9 +216,15 @@ impl Account {
             Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
             _ => return Err(Error::invalid("the IMAP URL names no server: imaps://USER@HOST/FOLDER")),
         };
+        if shown_host.len() > 255 {
+            return Err(Error::invalid("the server's name in the IMAP URL is longer than 255 characters"));
+        }
         let host = shown_host.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = parsed.port().unwrap_or(if tls == Tls::Implicit { 993 } else { 143 });
         let user = decode(parsed.username(), "user name")?;
+        if user.len() > 320 {
+            return Err(Error::invalid("the user name in the IMAP URL is longer than 320 characters"));
+        }
         if user.is_empty() {
             return Err(Error::invalid(
                 "the IMAP URL names no user: imaps://USER@HOST/FOLDER (the password goes in FOIATRACK_IMAP_PASSWORD)",
@@ -271,9 +277,16 @@ impl Account {
         Ok(Account { host, shown_host, port, tls, user, password, folder, tls_config, redactors })
     }
 
-    /// The folder as remembered in `mailbox_state`.
+    /// The folder as remembered in `mailbox_state`. The server is its host and port: two ports
+    /// of one host may be two servers (two tunnels to two mailboxes), whose UIDs must not mix.
+    /// Reaching the same server on another port (993 instead of 143) reads its folders again
+    /// once, and import recognises what it has.
     pub fn key(&self) -> FolderKey {
-        FolderKey { account: self.user.clone(), host: self.shown_host.clone(), folder: self.folder.clone() }
+        FolderKey {
+            account: self.user.clone(),
+            host: format!("{}:{}", self.shown_host, self.port),
+            folder: self.folder.clone(),
+        }
     }
 
     /// "INBOX at imap.example.org", for messages.

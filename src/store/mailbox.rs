@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::Result;
 
-/// One IMAP folder: the user logged in as, the server's host name (lowercase, no port) and the
-/// folder's name as the server knows it.
+/// One IMAP folder: the user logged in as, the server (its host name in lowercase and its port,
+/// `imap.example.org:993`) and the folder's name as the server knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FolderKey {
     pub account: String,
