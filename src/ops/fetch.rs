@@ -1232,9 +1232,10 @@ mod tests {
             ("imaps://jane:hunter2@imap.example.org/INBOX;UID=4", "';'"),
             ("imaps://jane:hunter2@imap.example.org/IN%01BOX", "control character"),
             ("imaps://jane:hunter2@imap.example.org/INBOX%2A", "control character, * or %"),
-            ("jane:hunter2@@", "not a valid URL"),
+            ("imaps://jane:hunter2@[bad/INBOX", "not a valid URL"),
+            ("jane:hunter2@@", "starts with 'jane:'"),
         ] {
-            let e = Account::new(url, None, None).unwrap_err().to_string();
+            let e = Account::new(url, Some("hunter2"), None).unwrap_err().to_string();
             assert!(e.contains(says), "{url}: {e}");
             assert!(!e.contains("hunter2"), "{url}: {e}");
         }
