@@ -391,14 +391,6 @@ enum Failure {
     Transient(Error),
 }
 
-impl Failure {
-    fn into_error(self) -> Error {
-        match self {
-            Failure::Fatal(e) | Failure::Transient(e) => e,
-        }
-    }
-}
-
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure::Fatal(e)
@@ -440,7 +432,10 @@ pub async fn fetch(
             Ok(false)
         }
         Ok(_) => Ok(true),
-        Err(f) => Err(f.into_error()),
+        Err(Failure::Transient(e)) => Err(Error::invalid(format!(
+            "{e}; what was imported before this is kept, and the next fetch goes on from there"
+        ))),
+        Err(Failure::Fatal(e)) => Err(e),
     }
 }
 
@@ -620,7 +615,7 @@ impl<'a> Reader<'a> {
             let (wait, _interrupt) = handle.wait_with_timeout(interval);
             tokio::select! {
                 r = wait => {
-                    r.map_err(|e| self.server_error("lost the connection while waiting for new mail", e))?;
+                    r.map_err(|e| self.server_error("wait for new mail", e))?;
                     false
                 }
                 _ = tokio::time::sleep(interval) => false,
@@ -658,8 +653,7 @@ impl<'a> Reader<'a> {
                     self.timed(COMMAND_TIMEOUT, "start TLS", client.run_command_and_check_ok("STARTTLS", None)).await;
                 if let Err(Failure::Fatal(e)) = started {
                     return Err(Failure::Fatal(Error::invalid(format!(
-                        "{} did not start TLS ({e}); use imaps:// if it offers TLS on its own port",
-                        visible(&a.shown_host)
+                        "{e}; use imaps:// if the server offers TLS on a port of its own"
                     ))));
                 }
                 started?;
@@ -682,7 +676,7 @@ impl<'a> Reader<'a> {
                     a.words(&e)
                 ))));
             }
-            Ok(Err((e, _))) => return Err(self.server_error("cannot log in", e)),
+            Ok(Err((e, _))) => return Err(self.server_error("log in", e)),
         };
         let caps = self.timed(COMMAND_TIMEOUT, "ask the server what it supports", session.capabilities()).await?;
         self.can_move = caps.has_str("MOVE");
@@ -711,7 +705,7 @@ impl<'a> Reader<'a> {
                             a.words(&e)
                         ))));
                     }
-                    Ok(Err(e)) => return Err(self.server_error("cannot look up the --move-to folder", e)),
+                    Ok(Err(e)) => return Err(self.server_error("look up the --move-to folder", e)),
                 }
             }
             Afterwards::Flag(_) | Afterwards::Leave => {}
@@ -780,13 +774,17 @@ impl<'a> Reader<'a> {
         )))
     }
 
-    /// An IMAP error in words: a refusal (NO, BAD) is fatal, a lost connection is not.
+    /// An IMAP error while trying to `what` ("download messages"), in words: a refusal (NO,
+    /// BAD) is fatal, a lost connection is not.
     fn server_error(&self, what: &str, e: async_imap::error::Error) -> Failure {
         use async_imap::error::Error as E;
-        let text = format!("{what} ({}: {})", visible(&self.account.shown_host), self.account.words(&e));
+        let host = visible(&self.account.shown_host);
+        let words = self.account.words(&e);
         match e {
-            E::Io(_) | E::ConnectionLost | E::Parse(_) => Failure::Transient(Error::invalid(text)),
-            _ => Failure::Fatal(Error::invalid(text)),
+            E::Io(_) | E::ConnectionLost | E::Parse(_) => Failure::Transient(Error::invalid(format!(
+                "lost the connection to {host} while trying to {what} ({words})"
+            ))),
+            _ => Failure::Fatal(Error::invalid(format!("{host} refused to {what} ({words})"))),
         }
     }
 
@@ -799,7 +797,7 @@ impl<'a> Reader<'a> {
         match tokio::time::timeout(limit, fut).await {
             Err(_) => Err(self.timeout(what)),
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.server_error(&format!("cannot {what}"), e)),
+            Ok(Err(e)) => Err(self.server_error(what, e)),
         }
     }
 
@@ -892,7 +890,7 @@ impl<'a> Reader<'a> {
                     a.words(&e)
                 ))));
             }
-            Ok(Err(e)) => return Err(self.server_error(&format!("cannot open {}", a.describe()), e)),
+            Ok(Err(e)) => return Err(self.server_error(&format!("open {}", a.describe()), e)),
         };
         let Some(uidvalidity) = mailbox.uid_validity.filter(|v| *v > 0) else {
             return Err(Failure::Fatal(Error::invalid(format!(
@@ -968,7 +966,7 @@ impl<'a> Reader<'a> {
                     .await;
             let mut stream = match started {
                 Err(_) => return Err(self.timeout("download messages")),
-                Ok(Err(e)) => return Err(self.server_error("cannot download messages", e)),
+                Ok(Err(e)) => return Err(self.server_error("download messages", e)),
                 Ok(Ok(s)) => s,
             };
             loop {
@@ -976,7 +974,7 @@ impl<'a> Reader<'a> {
                     None => return Ok(false),
                     Some(Err(_)) => return Err(self.timeout("download messages")),
                     Some(Ok(None)) => break,
-                    Some(Ok(Some(Err(e)))) => return Err(self.server_error("lost the connection while downloading", e)),
+                    Some(Ok(Some(Err(e)))) => return Err(self.server_error("download messages", e)),
                     Some(Ok(Some(Ok(f)))) => f,
                 };
                 let (Some(uid), Some(raw)) = (item.uid, item.body()) else { continue };
