@@ -321,7 +321,7 @@ CREATE TABLE request_metrics (
     -- The agency answered at all: an agency event or any reply received.
     responded               INTEGER NOT NULL DEFAULT 0 CHECK (responded IN (0, 1))
 );
-CREATE INDEX requests_campaign_status ON requests (campaign_id, status);
+CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on);
 CREATE INDEX communications_inbound ON communications (request_id) WHERE direction = 'inbound';
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
@@ -358,6 +358,10 @@ CREATE TABLE vendor_map_entries (
     PRIMARY KEY (campaign_id, position),
     UNIQUE (campaign_id, pattern)
 );
+
+-- 009: letters left 'sending' or refused by the mail server are few; pages find them directly.
+CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
+CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
 
 -- What `mail fetch` has read from each IMAP folder: per account, server (host:port) and folder,
 -- the folder's UIDVALIDITY and the highest UID read (imported, found already imported, or
