@@ -57,7 +57,6 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use rusqlite::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 
 use crate::ops::mail::{Imported, Skipped, import_message};
 use crate::ops::send::{Redactor, is_loopback, visible};
