@@ -585,3 +585,33 @@ fn watch_imports_what_arrives_reconnects_and_stops_on_sigterm() {
     assert!(rest.iter().all(|l| !l.contains(&server.opts.password)), "{rest:?}");
     assert_eq!(stored(&env), 3);
 }
+
+#[test]
+fn watch_polls_a_server_that_cannot_announce_new_mail() {
+    let server = dovecot!(Options {
+        capability: Some("IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE UIDPLUS MOVE".into()),
+        ..Options::default()
+    });
+    let env = Env::new();
+    let mut child =
+        fetch_cmd(&env, &server, &server.plain_url("INBOX"), &["--watch", "--interval", "1", "--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let out = lines_of(child.stdout.take().unwrap());
+    std::thread::sleep(Duration::from_millis(500));
+    server.deliver("INBOX", &message(1, "Polled"));
+    // One JSON record per line.
+    let line = next_line(&out, "a polled message", &mut child, &server);
+    let record: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((record["subject"].as_str(), record["duplicate"].as_bool()), (Some("Polled"), Some(false)));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(stderr, "");
+    assert_eq!(stored(&env), 1);
+}
