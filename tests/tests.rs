@@ -25,6 +25,7 @@ mod letters;
 mod mail_hostile;
 mod migrations;
 mod output_hostile;
+mod replies;
 mod reports;
 mod spending;
 mod workflow;
