@@ -9,6 +9,7 @@ pub mod daytype;
 pub mod deadline;
 pub mod holiday_rules;
 pub mod letter;
+pub mod matching;
 pub mod money;
 pub mod password;
 pub mod reply;
