@@ -9,7 +9,9 @@
 //! for a person, who sees these suggestions.
 //!
 //! Each signal is one function in [`SIGNALS`] from the message and a candidate to an optional
-//! [`Reason`] with a weight; a candidate's score is the sum of its reasons' weights, at most 1.
+//! [`Reason`] with a weight in 0..1; a candidate's score combines its reasons' weights as
+//! independent pieces of evidence (1 minus the product of each weight's complement), so every
+//! reason adds to the score, and the score never reaches 1.
 //! Adding a signal (a portal's request number, say) is one more field on [`Candidate`] or
 //! [`Lookups`] and one more function in the list.
 //!
@@ -126,7 +128,7 @@ pub struct Reason {
     pub text: String,
 }
 
-/// A candidate with its score (0..=1, two decimals) and reasons, strongest first.
+/// A candidate with its score (0..1, two decimals) and reasons, strongest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub candidate: Candidate,
@@ -490,8 +492,8 @@ pub fn score(m: Message<'_>, lookups: &Lookups, candidates: &[Candidate]) -> Vec
             continue;
         }
         reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        let total: f32 = reasons.iter().map(|r| r.weight).sum();
-        let score = (total.min(1.0) * 100.0).round() / 100.0;
+        let doubt: f64 = reasons.iter().map(|r| 1.0 - f64::from(r.weight.clamp(0.0, 1.0))).product();
+        let score = ((1.0 - doubt) * 100.0).round() as f32 / 100.0;
         out.push(Scored { candidate: c.clone(), score, reasons });
     }
     let is_open = |s: &Scored| s.reasons.iter().any(|r| r.signal == Signal::Open);
@@ -587,14 +589,14 @@ mod tests {
                 "the request is open (awaiting_response)",
             ]
         );
-        assert_eq!(s[0].score, 1.0);
+        assert_eq!(s[0].score, 0.89);
         // The same agency's closed request: the domain and the name, not the reference.
         assert_eq!(s[1].candidate.tracking_code, "POL-0002");
-        assert_eq!(s[1].score, 0.7);
+        assert_eq!(s[1].score, 0.58);
         // Another agency's request of the campaign: only the subject.
         assert_eq!(s[2].candidate.tracking_code, "AMZ16-0003");
         assert_eq!(s[2].reasons[0].text, "subject like our letter's (100% of the words shared)");
-        assert_eq!(s[2].score, 0.4);
+        assert_eq!(s[2].score, 0.37);
     }
 
     #[test]
@@ -608,7 +610,7 @@ mod tests {
         let codes: Vec<&str> = s.iter().map(|x| x.candidate.tracking_code.as_str()).collect();
         assert_eq!(codes, vec!["AMZ16-0002", "AMZ16-0001"]);
         assert_eq!(s[0].reasons[0].text, "sender clerk@elm.example.org is the agency's address");
-        assert_eq!((s[0].score, s[1].score), (0.6, 0.5));
+        assert_eq!((s[0].score, s[1].score), (0.55, 0.5));
     }
 
     #[test]
@@ -627,13 +629,13 @@ mod tests {
                 "the request is open (awaiting_response)",
             ]
         );
-        assert_eq!(s[0].score, 0.91);
+        assert_eq!(s[0].score, 0.72);
         assert_eq!(s[1].reasons[0].text, "sender's domain state.example.gov is the agency's (shared by 2 agencies)");
         // The prefix alone.
         let m = Message { from: "x@elsewhere.example.net", subject: "AMZ16 question", body: "" };
         let l = finder().lookups(&m);
         let s = score(m, &l, &[a]);
         assert_eq!(s[0].reasons[0].text, "campaign prefix AMZ16 in the subject");
-        assert_eq!(s[0].score, 0.25);
+        assert_eq!(s[0].score, 0.24);
     }
 }

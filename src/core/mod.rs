@@ -13,6 +13,7 @@ pub mod matching;
 pub mod money;
 pub mod password;
 pub mod reply;
+pub mod reply_events;
 pub mod route;
 pub mod spending;
 pub mod status;

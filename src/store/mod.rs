@@ -2,6 +2,7 @@
 //! `&Transaction`, so a write outside a transaction does not compile.
 
 pub mod agency;
+pub mod candidates;
 pub mod campaign;
 pub mod config;
 pub mod db;
@@ -11,5 +12,6 @@ pub mod law;
 pub mod mail;
 pub mod outbox;
 pub mod request;
+pub mod suggestions;
 pub mod users;
 pub mod vendors;
