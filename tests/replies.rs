@@ -11,8 +11,17 @@ use foiatrack::core::reply::{self, MailKind, Suggested, Suggestion};
 use mail_parser::MessageParser;
 
 /// The event kinds, in the README's order.
-const KINDS: &[&str] =
-    &["fee", "extended", "estimated", "rejected", "no-records", "completed", "partial", "clarification", "acknowledged"];
+const KINDS: &[&str] = &[
+    "fee",
+    "extended",
+    "estimated",
+    "rejected",
+    "no-records",
+    "completed",
+    "partial",
+    "clarification",
+    "acknowledged",
+];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replies")
@@ -234,7 +243,12 @@ fn every_kind_shown_is_at_least_90_percent_precise_on_the_labelled_set() {
     let reads = read_all();
     let all = table(&reads, |_| true, reply::show_threshold);
     for k in KINDS {
-        assert!(all[k].precision() >= 0.9, "{k}: precision {} on the whole set\n{}", pct(all[k].precision()), markdown(&all));
+        assert!(
+            all[k].precision() >= 0.9,
+            "{k}: precision {} on the whole set\n{}",
+            pct(all[k].precision()),
+            markdown(&all)
+        );
     }
     let blind_only = table(&reads, blind, reply::show_threshold);
     // The exact figures of the README ("After tuning"), whole set then the blind batches alone.
@@ -295,11 +309,8 @@ fn print_the_evaluation_tables() {
     for step in 8..=17 {
         let th = step as f32 * 0.05;
         let t = table(&reads, |_| true, |_| th);
-        let (low_kind, low) = KINDS
-            .iter()
-            .map(|k| (*k, t[k].precision()))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("kinds");
+        let (low_kind, low) =
+            KINDS.iter().map(|k| (*k, t[k].precision())).min_by(|a, b| a.1.total_cmp(&b.1)).expect("kinds");
         let a = total(&t);
         println!("| {th:.2} | {} ({low_kind}) | {} | {} |", pct(low), pct(a.precision()), pct(a.recall()));
     }

@@ -28,4 +28,5 @@ mod output_hostile;
 mod replies;
 mod reports;
 mod spending;
+mod suggestions;
 mod workflow;

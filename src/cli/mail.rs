@@ -163,8 +163,13 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
             }
             print_list(format, &list, &columns, |u| {
                 let m = &u.message;
-                let mut row =
-                    vec![m.id.to_string(), m.date.to_string(), cell(&m.from), cell(&m.subject), m.attachments.to_string()];
+                let mut row = vec![
+                    m.id.to_string(),
+                    m.date.to_string(),
+                    cell(&m.from),
+                    cell(&m.subject),
+                    m.attachments.to_string(),
+                ];
                 if format == Format::Csv {
                     row.push(
                         u.suggestions
@@ -241,7 +246,10 @@ fn print_likely(list: &[foiatrack::views::suggestions::UnmatchedWithSuggestions]
     println!("Likely requests (assign the first with `foiatrack mail assign ID --suggested`):");
     for u in list {
         if u.suggestions.is_empty() {
-            println!("  message {}: none found; assign it with `foiatrack mail assign {} CODE`", u.message.id, u.message.id);
+            println!(
+                "  message {}: none found; assign it with `foiatrack mail assign {} CODE`",
+                u.message.id, u.message.id
+            );
             continue;
         }
         println!("  message {}:", u.message.id);

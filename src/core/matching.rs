@@ -315,7 +315,11 @@ impl<'a> Context<'a> {
         let body = readable(m.body);
         let mut agencies: Vec<&str> = candidates
             .iter()
-            .filter(|c| c.agency_email.as_deref().is_some_and(|e| lookups.domains.iter().any(|d| domain_of(e).eq_ignore_ascii_case(d))))
+            .filter(|c| {
+                c.agency_email
+                    .as_deref()
+                    .is_some_and(|e| lookups.domains.iter().any(|d| domain_of(e).eq_ignore_ascii_case(d)))
+            })
             .map(|c| c.agency_name.as_str())
             .collect();
         agencies.sort_unstable();
@@ -335,8 +339,7 @@ impl<'a> Context<'a> {
 pub type SignalFn = fn(&Context<'_>, &Candidate) -> Option<Reason>;
 
 /// Every signal, in the order reasons are listed on a tie of weight.
-pub const SIGNALS: &[SignalFn] =
-    &[sender, agency_name, reference, tracking_code, subject_like, campaign_prefix, open];
+pub const SIGNALS: &[SignalFn] = &[sender, agency_name, reference, tracking_code, subject_like, campaign_prefix, open];
 
 fn reason(signal: Signal, weight: f32, text: String) -> Option<Reason> {
     Some(Reason { signal, weight, text })
@@ -390,14 +393,11 @@ fn agency_name(cx: &Context<'_>, c: &Candidate) -> Option<Reason> {
 fn reference(cx: &Context<'_>, c: &Candidate) -> Option<Reason> {
     let r = c.agency_reference.as_deref()?.trim();
     let low = r.to_ascii_lowercase();
-    cx.lookups
-        .references
-        .contains(&low)
-        .then(|| Reason {
-            signal: Signal::Reference,
-            weight: 0.6,
-            text: format!("reference {r} is the agency's reference for this request"),
-        })
+    cx.lookups.references.contains(&low).then(|| Reason {
+        signal: Signal::Reference,
+        weight: 0.6,
+        text: format!("reference {r} is the agency's reference for this request"),
+    })
 }
 
 /// The tracking code, written loosely ("AMZ16-7", "amz16 #0007").
@@ -555,8 +555,8 @@ mod tests {
         let l = finder().lookups(&Message { from: "x@y.example.org", subject: &body, body: &body });
         assert!(l.phrases.len() <= MAX_PHRASES);
         assert!(l.references.len() <= MAX_TOKENS);
-        let codes = "AMZ16-1 AMZ16-2 AMZ16-3 ".repeat(1000)
-            + &(1..100).map(|i| format!("AMZ16-{i} ")).collect::<String>();
+        let codes =
+            "AMZ16-1 AMZ16-2 AMZ16-3 ".repeat(1000) + &(1..100).map(|i| format!("AMZ16-{i} ")).collect::<String>();
         assert!(finder().lookups(&Message { from: "", subject: "", body: &codes }).codes.len() <= MAX_CODES);
         let _ = finder().lookups(&Message { from: "@", subject: "\u{2019}", body: "é".repeat(MAX_TEXT).as_str() });
     }

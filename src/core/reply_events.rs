@@ -96,7 +96,10 @@ pub enum State {
     Open,
     Done(Done),
     /// An event of this kind dated on or after the message.
-    LoggedSince { event_id: i64, on: NaiveDate },
+    LoggedSince {
+        event_id: i64,
+        on: NaiveDate,
+    },
     /// The event does not fit the request's status any more.
     MovedPast(Refused),
 }
@@ -126,18 +129,23 @@ pub fn offers(replies: &[Reply], status: Status, events: &[Logged], actions: &[A
     for r in replies {
         for s in reply::suggest(&r.facts, Some(r.received_on)).into_iter().filter(Suggested::shown) {
             let kind = event_kind(&s.suggestion);
-            let state = if let Some((_, _, done)) =
-                actions.iter().find(|(id, k, _)| *id == r.communication_id && *k == kind)
-            {
-                State::Done(*done)
-            } else if let Some(e) = events.iter().find(|e| !e.void && e.kind == kind && e.on >= r.received_on) {
-                State::LoggedSince { event_id: e.id, on: e.on }
-            } else if let Err(refused) = status::next(status, kind, None) {
-                State::MovedPast(refused)
-            } else {
-                State::Open
-            };
-            out.push(Offer { communication_id: r.communication_id, received_on: r.received_on, suggested: s, kind, state });
+            let state =
+                if let Some((_, _, done)) = actions.iter().find(|(id, k, _)| *id == r.communication_id && *k == kind) {
+                    State::Done(*done)
+                } else if let Some(e) = events.iter().find(|e| !e.void && e.kind == kind && e.on >= r.received_on) {
+                    State::LoggedSince { event_id: e.id, on: e.on }
+                } else if let Err(refused) = status::next(status, kind, None) {
+                    State::MovedPast(refused)
+                } else {
+                    State::Open
+                };
+            out.push(Offer {
+                communication_id: r.communication_id,
+                received_on: r.received_on,
+                suggested: s,
+                kind,
+                state,
+            });
         }
     }
     out
@@ -189,7 +197,10 @@ mod tests {
         assert_eq!(offers(&r, Status::AwaitingResponse, &[void], &[])[0].state, State::Open);
 
         let State::MovedPast(why) = &offers(&r, Status::Completed, &[], &[])[0].state else { panic!("moved past") };
-        assert_eq!(why.to_string(), "'fee' cannot be logged while the request is completed; events allowed from completed: reopened, note");
+        assert_eq!(
+            why.to_string(),
+            "'fee' cannot be logged while the request is completed; events allowed from completed: reopened, note"
+        );
     }
 
     #[test]

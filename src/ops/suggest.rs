@@ -78,7 +78,8 @@ fn offers_of(conn: &Connection, id: i64) -> Result<(Stored, crate::store::reques
         )));
     };
     let req = find_by_id(conn, request_id)?;
-    let offers = suggestions::offers(conn, request_id, req.status)?.into_iter().filter(|o| o.communication_id == id).collect();
+    let offers =
+        suggestions::offers(conn, request_id, req.status)?.into_iter().filter(|o| o.communication_id == id).collect();
     Ok((m, req, offers))
 }
 
@@ -116,7 +117,10 @@ fn choose(id: i64, offers: Vec<Offer>, kind: Option<EventKind>, verb: &str) -> R
             match &o.state {
                 State::Open | State::MovedPast(_) => Ok(o),
                 State::Done(Done::Dismissed) if verb == "apply" => Ok(o),
-                _ => Err(Error::invalid(format!("nothing to {verb}: the '{k}' suggested by message {id}: {}", closed_why(&o)))),
+                _ => Err(Error::invalid(format!(
+                    "nothing to {verb}: the '{k}' suggested by message {id}: {}",
+                    closed_why(&o)
+                ))),
             }
         }
         None => {

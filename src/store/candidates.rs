@@ -32,8 +32,10 @@ pub const MAX_AGENCIES: usize = 20;
 /// Requests taken per agency.
 pub const MAX_PER_AGENCY: usize = 10;
 
-const BY_DOMAIN: &str = "SELECT id FROM agencies WHERE lower(substr(email, instr(email, '@') + 1)) = ?1 ORDER BY id LIMIT ?2";
-const BY_NAME: &str = "SELECT id FROM agencies WHERE lower(name) IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2";
+const BY_DOMAIN: &str =
+    "SELECT id FROM agencies WHERE lower(substr(email, instr(email, '@') + 1)) = ?1 ORDER BY id LIMIT ?2";
+const BY_NAME: &str =
+    "SELECT id FROM agencies WHERE lower(name) IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2";
 const BY_REFERENCE: &str = "SELECT id FROM requests WHERE agency_reference IS NOT NULL
      AND lower(agency_reference) IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2";
 const BY_CODE: &str =
@@ -138,7 +140,8 @@ mod tests {
                 .map(|r| r.unwrap())
                 .collect();
             let text = plan.join("\n");
-            let scans: Vec<&String> = plan.iter().filter(|l| l.starts_with("SCAN ") && !l.contains("json_each")).collect();
+            let scans: Vec<&String> =
+                plan.iter().filter(|l| l.starts_with("SCAN ") && !l.contains("json_each")).collect();
             assert!(scans.is_empty(), "{sql}\n{text}");
             assert!(text.contains("USING"), "{sql}\n{text}");
         }

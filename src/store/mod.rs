@@ -2,8 +2,8 @@
 //! `&Transaction`, so a write outside a transaction does not compile.
 
 pub mod agency;
-pub mod candidates;
 pub mod campaign;
+pub mod candidates;
 pub mod config;
 pub mod db;
 pub mod files;

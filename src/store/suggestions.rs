@@ -98,7 +98,13 @@ pub fn actions(conn: &Connection, request_id: i64) -> Result<Vec<Action>> {
 
 /// Records that a suggestion was applied (with the event it logged) or dismissed; applying a
 /// suggestion dismissed before replaces the dismissal.
-pub fn record(tx: &Transaction<'_>, communication_id: i64, kind: EventKind, done: Done, today: NaiveDate) -> Result<()> {
+pub fn record(
+    tx: &Transaction<'_>,
+    communication_id: i64,
+    kind: EventKind,
+    done: Done,
+    today: NaiveDate,
+) -> Result<()> {
     let (action, event_id) = match done {
         Done::Applied { event_id } => ("applied", Some(event_id)),
         Done::Dismissed => ("dismissed", None),
