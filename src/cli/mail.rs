@@ -45,7 +45,7 @@ Examples:
     /// Tie an unmatched message to a request (or to the first one `mail unmatched` suggests)
     #[command(
         group(ArgGroup::new("to").required(true).args(["code", "suggested"])),
-        override_usage = "foiatrack mail assign <ID> <CODE>\n       foiatrack mail assign <ID> --suggested",
+        override_usage = "foiatrack mail assign [OPTIONS] <ID> <CODE>\n       foiatrack mail assign [OPTIONS] <ID> --suggested",
         after_help = "Examples:\n  foiatrack mail assign 17 AMZ16-0007\n  foiatrack mail assign 17 --suggested"
     )]
     Assign {
@@ -57,7 +57,7 @@ Examples:
         suggested: bool,
     },
     /// Log the event a reply suggests (as `request show` lists them), with the values read from it
-    #[command(after_help = "The event is dated by the message (not before the request was sent), sent by email, with
+    #[command(after_help = "The event is dated by the message (not before the request was sent), via email, with
 the amount, dates, exemption or reference read from the reply and a note pointing at it. It is
 checked like `log`: an event that does not fit the request's history is refused with the reason.
 Once applied (or dismissed) a suggestion is no longer offered. When a message suggests several
@@ -78,6 +78,7 @@ Examples:
     /// Set aside an event a reply suggests: it is no longer offered, nothing is logged
     #[command(after_help = "Examples:\n  foiatrack mail dismiss 17\n  foiatrack mail dismiss 17 --kind completed")]
     Dismiss {
+        /// The message's id (as `request show` gives it)
         id: i64,
         /// The suggested event to set aside, when the message suggests several
         #[arg(long, value_parser = parse_event)]
