@@ -321,7 +321,7 @@ CREATE TABLE request_metrics (
     -- The agency answered at all: an agency event or any reply received.
     responded               INTEGER NOT NULL DEFAULT 0 CHECK (responded IN (0, 1))
 );
-CREATE INDEX requests_campaign_status ON requests (campaign_id, status);
+CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on);
 CREATE INDEX communications_inbound ON communications (request_id) WHERE direction = 'inbound';
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
@@ -359,7 +359,11 @@ CREATE TABLE vendor_map_entries (
     UNIQUE (campaign_id, pattern)
 );
 
--- An event suggested by an inbound message (core::reply::suggest) that a person applied (the
+-- 009: letters left 'sending' or refused by the mail server are few; pages find them directly.
+CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
+CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
+
+-- 012: an event suggested by an inbound message (core::reply::suggest) that a person applied (the
 -- event it logged) or dismissed. Either way it is not offered again.
 CREATE TABLE suggestion_actions (
     communication_id INTEGER NOT NULL REFERENCES communications (id),

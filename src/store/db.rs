@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/006_people.sql"),
     include_str!("../../migrations/007_laws_v2.sql"),
     include_str!("../../migrations/008_vendor_map.sql"),
+    include_str!("../../migrations/009_page_indexes.sql"),
     include_str!("../../migrations/012_suggestions.sql"),
 ];
 
