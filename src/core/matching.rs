@@ -429,7 +429,8 @@ fn subject_words(s: &str, code: &str) -> Vec<String> {
     w
 }
 
-/// The subject reads like the subject of our request letter (or the campaign's title).
+/// The subject reads like the subject of our request letter (or the campaign's title): at least
+/// two words in common, and half the words of the two together.
 fn subject_like(cx: &Context<'_>, c: &Candidate) -> Option<Reason> {
     let ours: Vec<String> = subject_words(cx.m.subject, &c.tracking_code);
     if ours.len() < 2 {
@@ -441,8 +442,8 @@ fn subject_like(cx: &Context<'_>, c: &Candidate) -> Option<Reason> {
         .map(|s| {
             let theirs = subject_words(s, &c.tracking_code);
             let shared = theirs.iter().filter(|w| ours.contains(w)).count();
-            // Dice: how much the two word sets share.
-            if theirs.is_empty() { 0.0 } else { 2.0 * shared as f32 / (theirs.len() + ours.len()) as f32 }
+            // Dice: how much the two word sets share; one word in common is chance.
+            if shared < 2 { 0.0 } else { 2.0 * shared as f32 / (theirs.len() + ours.len()) as f32 }
         })
         .fold(0.0f32, f32::max);
     if best < 0.5 {

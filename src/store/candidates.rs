@@ -13,8 +13,8 @@
 //!   `matching::MAX_CODES`) on the campaigns' unique prefix and `UNIQUE (campaign_id, seq)`;
 //! - the requests of each agency found: one query on `requests_agency`, open ones first, at most
 //!   [`MAX_PER_AGENCY`] (an agency has one request per campaign);
-//! - then one row per candidate, by primary key, with its request letter's subject through
-//!   `communications_request`.
+//! - then one row per candidate (at most [`MAX_CANDIDATES`]), by primary key, with its request
+//!   letter's subject through `communications_request`.
 //!
 //! No query reads every agency or every request; `tests` below check the query plans.
 
@@ -29,8 +29,11 @@ use crate::core::matching::{Candidate, Finder, Lookups, Message, Scored, score};
 pub const MAX_PER_DOMAIN: usize = 11;
 /// Agencies taken by name, and requests taken by reference.
 pub const MAX_AGENCIES: usize = 20;
-/// Requests taken per agency.
-pub const MAX_PER_AGENCY: usize = 10;
+/// Requests taken per agency (an agency has one per campaign; open ones first).
+pub const MAX_PER_AGENCY: usize = 50;
+/// Candidates scored per message: those found by reference or tracking code first, then the
+/// requests of agencies found by address, then by name.
+pub const MAX_CANDIDATES: usize = 400;
 
 const BY_DOMAIN: &str =
     "SELECT id FROM agencies WHERE lower(substr(email, instr(email, '@') + 1)) = ?1 ORDER BY id LIMIT ?2";
@@ -82,6 +85,9 @@ pub fn candidates(conn: &Connection, lk: &Lookups) -> Result<Vec<Candidate>> {
     }
     let mut seen_agency = HashSet::new();
     for a in agencies {
+        if requests.len() >= MAX_CANDIDATES {
+            break;
+        }
         if seen_agency.insert(a) {
             requests.extend(ids(conn, OF_AGENCY, rusqlite::params![a, MAX_PER_AGENCY as i64])?);
         }
@@ -89,7 +95,7 @@ pub fn candidates(conn: &Connection, lk: &Lookups) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut stmt = conn.prepare_cached(CANDIDATE)?;
-    for id in requests {
+    for id in requests.into_iter().take(MAX_CANDIDATES) {
         if !seen.insert(id) {
             continue;
         }
