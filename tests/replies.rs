@@ -291,7 +291,12 @@ fn suggestions_from_the_stored_message_are_as_precise() {
     let reads = read_with(Facts::Stored);
     let all = table(&reads, |_| true, reply::show_threshold);
     for k in KINDS {
-        assert!(all[k].precision() >= 0.9, "{k}: precision {} from stored messages\n{}", pct(all[k].precision()), markdown(&all));
+        assert!(
+            all[k].precision() >= 0.9,
+            "{k}: precision {} from stored messages\n{}",
+            pct(all[k].precision()),
+            markdown(&all)
+        );
     }
     assert_eq!(markdown(&all), STORED_TABLE, "stored messages:\n{}", markdown(&all));
 }

@@ -489,3 +489,45 @@ fn the_web_replies_page_offers_the_likely_requests_as_assign_buttons() {
     let left = env.json(&["mail", "unmatched", "--format", "json"]);
     assert_eq!(left.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn on_the_web_a_reply_with_two_suggestions_has_a_button_each_and_one_can_be_dismissed() {
+    let env = setup();
+    let id = import(
+        &env,
+        "ext.eml",
+        &eml(
+            "records@farcounty.example.net",
+            &format!("{FAR_AMZ} update"),
+            "Fri, 27 Feb 2026 09:00:00 -0700",
+            "e1@farcounty.example.net",
+            "We are extending the deadline to respond until March 27, 2026. The fee will be $12.50, payable on release.\n",
+        ),
+    );
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let viewer = person(&env, &server, "vic", "viewer");
+    let page = server.get(Some(&owner), &format!("/requests/{FAR_AMZ}"));
+    assert!(page.body.contains("<button type=\"submit\" class=\"primary\">Apply: log extended</button>"));
+    assert!(page.body.contains("<button type=\"submit\" class=\"primary\">Apply: log fee</button>"));
+    let dismiss = format!("/requests/{FAR_AMZ}/replies/{id}/dismiss");
+    assert_eq!(server.post(&viewer, &dismiss, &[("kind", "fee")]).status, 403);
+    assert_eq!(server.post_raw(Some(&owner), &dismiss, &[("kind", "fee")]).status, 403);
+    let a = server.post(&owner, &dismiss, &[("kind", "fee")]);
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(a.header("location"), Some(format!("/requests/{FAR_AMZ}?done=dismissed#suggestions").as_str()));
+    let page = server.get(Some(&owner), &format!("/requests/{FAR_AMZ}?done=dismissed"));
+    assert!(page.body.contains("The suggestion was set aside; it is no longer offered."));
+    assert!(!page.body.contains("Apply: log fee"));
+    let a = server.post(&owner, &format!("/requests/{FAR_AMZ}/replies/{id}/apply"), &[("kind", "extended")]);
+    assert_eq!(a.status, 303, "{}", a.body);
+    let show = env.json(&["request", "show", FAR_AMZ, "--format", "json"]);
+    let last = show["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["until"].as_str()), (Some("extended"), Some("2026-03-27")));
+    assert_eq!(show["suggestions"], serde_json::json!([]));
+    assert_eq!(show["status"], "awaiting_response", "the dismissed fee logged nothing");
+    // A kind that is not an event is one sentence.
+    let a = server.post(&owner, &format!("/requests/{FAR_AMZ}/replies/{id}/apply"), &[("kind", "lost")]);
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("unknown eventkind &#39;lost&#39;"), "{}", a.body);
+}
