@@ -268,9 +268,44 @@ async fn steps(c: &Client, server: &Server, env: &Env, smtp: &SmtpServer) {
     let event = shown["events"].as_array().unwrap().iter().find(|e| e["note"] == "Called the clerk from the browser");
     assert_eq!(event.expect("the note is logged")["actor"], "owner", "the event records who logged it");
 
+    phone_width_and_labels(c, server, &code).await;
     spending_upload(c, server, env).await;
     assign_a_reply(c, server, env).await;
     send_followups(c, server, env, smtp).await;
+}
+
+/// At phone width (375 px) no page scrolls sideways (wide tables scroll in their own box), and
+/// every visible form control has a label a screen reader can read.
+async fn phone_width_and_labels(c: &Client, server: &Server, code: &str) {
+    c.set_window_size(375, 800).await.unwrap();
+    for path in [
+        "/".to_string(),
+        "/campaigns/amazon-2016".into(),
+        format!("/requests/{code}"),
+        "/replies".into(),
+        "/agencies".into(),
+        "/laws/CO".into(),
+        "/reports".into(),
+    ] {
+        c.goto(&format!("{}{path}", server.base)).await.unwrap();
+        wait_for(c, "main h1").await;
+        let widths =
+            c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
+        let (page, window) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(page <= window, "{path}: the page is {page} px wide in a {window} px window");
+        let unlabelled = c
+            .execute(
+                "return Array.from(document.querySelectorAll('input, select, textarea'))
+                   .filter(e => e.type !== 'hidden' && e.type !== 'submit')
+                   .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+                   .map(e => e.outerHTML.slice(0, 120));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, serde_json::json!([]), "{path}: form controls without a label");
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
 }
 
 /// A p-card spreadsheet (XLSX, a title row above the header) uploaded from the request page:
