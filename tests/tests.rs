@@ -27,6 +27,8 @@ mod letters;
 mod mail_hostile;
 mod migrations;
 mod output_hostile;
+mod replies;
 mod reports;
 mod spending;
+mod suggestions;
 mod workflow;

@@ -3,6 +3,7 @@
 
 pub mod agency;
 pub mod campaign;
+pub mod candidates;
 pub mod config;
 pub mod db;
 pub mod files;
@@ -12,5 +13,6 @@ pub mod mail;
 pub mod mailbox;
 pub mod outbox;
 pub mod request;
+pub mod suggestions;
 pub mod users;
 pub mod vendors;

@@ -124,6 +124,8 @@ pub struct Detail {
     pub events: Vec<Event>,
     /// Letters sent and replies received, oldest first.
     pub correspondence: Vec<crate::store::mail::Correspondence>,
+    /// Events the replies suggest, not yet acted on (`views::suggestions::for_request`).
+    pub suggestions: Vec<crate::views::suggestions::ReplySuggestion>,
     /// The deadline explanation, line by line.
     #[serde(skip)]
     pub explanation: Vec<String>,
@@ -204,6 +206,7 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         allowed_events: crate::core::status::allowed_from(t.status()),
         events: events(conn, req.id)?,
         correspondence: crate::store::mail::correspondence(conn, req.id)?,
+        suggestions: crate::views::suggestions::for_request(conn, req.id, t.status())?,
         explanation,
     })
 }
