@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/006_people.sql"),
     include_str!("../../migrations/007_laws_v2.sql"),
     include_str!("../../migrations/008_vendor_map.sql"),
+    include_str!("../../migrations/010_mail_kinds.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.
