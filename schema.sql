@@ -242,7 +242,9 @@ CREATE TABLE communications (
 CREATE INDEX communications_request ON communications (request_id, direction);
 
 -- What an inbound message carries besides the communication row: how it threads, how it was
--- matched to a request, and its content hash (for messages without a Message-ID).
+-- matched to a request, its content hash (for messages without a Message-ID), the sender's name,
+-- and what its kind carries: the records portal that sent it, the portal's number or the agency's
+-- reference it gives, and whether it is an automatic receipt acknowledging the request.
 CREATE TABLE inbound_details (
     communication_id INTEGER PRIMARY KEY REFERENCES communications (id),
     cc               TEXT,
@@ -252,7 +254,11 @@ CREATE TABLE inbound_details (
     matched_by       TEXT CHECK (matched_by IS NULL OR matched_by IN ('in-reply-to', 'tracking-code',
                          'plus-address', 'sender', 'assigned', 'bounced-message-id', 'bounced-recipient',
                          'portal-number', 'agency-reference')),
-    source           TEXT NOT NULL
+    source           TEXT NOT NULL,
+    from_name        TEXT,
+    portal           TEXT,
+    reference        TEXT,
+    receipt          INTEGER NOT NULL DEFAULT 0 CHECK (receipt IN (0, 1))
 );
 
 -- A stored file, content-addressed: the bytes live in the files folder beside the database
@@ -337,6 +343,8 @@ CREATE UNIQUE INDEX communications_one_followup_a_day ON communications (request
 CREATE UNIQUE INDEX communications_one_resend ON communications (resends)
     WHERE resends IS NOT NULL AND state IN ('sending', 'sent');
 CREATE INDEX communications_bounced ON communications (bounced_by) WHERE bounced_by IS NOT NULL;
+-- Mail quoting an agency's reference is matched to the one request that has it.
+CREATE INDEX requests_agency_reference ON requests (agency_reference) WHERE agency_reference IS NOT NULL;
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
 CREATE TABLE users (
@@ -390,7 +398,7 @@ CREATE TABLE request_portal_numbers (
     request_id      INTEGER NOT NULL REFERENCES requests (id),
     portal          TEXT NOT NULL CHECK (portal <> ''),
     number          TEXT NOT NULL CHECK (number <> '' AND length(number) <= 64),
-    first_seen_comm INTEGER REFERENCES communications (id),
+    first_seen_comm INTEGER NOT NULL REFERENCES communications (id),
     PRIMARY KEY (request_id, portal, number)
 );
 CREATE INDEX request_portal_numbers_number ON request_portal_numbers (number);

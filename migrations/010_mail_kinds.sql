@@ -25,7 +25,9 @@ CREATE INDEX communications_bounced ON communications (bounced_by) WHERE bounced
 
 -- New ways a message is matched: a bounce by the Message-ID of our letter it returns or by the
 -- address that failed, portal mail by the portal's number, mail by the agency's reference. The
--- table names its values, so it is rebuilt (copied aside, recreated, copied back).
+-- table names its values, so it is rebuilt (copied aside, recreated, copied back). It gains what
+-- a message's kind carries: the sender's name, the portal and the number or reference it gives,
+-- and whether it is an automatic receipt for the request.
 CREATE TABLE inbound_details_before_mail_kinds AS
     SELECT communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source FROM inbound_details;
 DROP TABLE inbound_details;
@@ -38,12 +40,19 @@ CREATE TABLE inbound_details (
     matched_by       TEXT CHECK (matched_by IS NULL OR matched_by IN ('in-reply-to', 'tracking-code',
                          'plus-address', 'sender', 'assigned', 'bounced-message-id', 'bounced-recipient',
                          'portal-number', 'agency-reference')),
-    source           TEXT NOT NULL
+    source           TEXT NOT NULL,
+    from_name        TEXT,
+    portal           TEXT,
+    reference        TEXT,
+    receipt          INTEGER NOT NULL DEFAULT 0 CHECK (receipt IN (0, 1))
 );
 INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source)
     SELECT communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source
     FROM inbound_details_before_mail_kinds;
 DROP TABLE inbound_details_before_mail_kinds;
+
+-- Mail quoting an agency's reference is matched to the one request that has it.
+CREATE INDEX requests_agency_reference ON requests (agency_reference) WHERE agency_reference IS NOT NULL;
 
 -- A delivery report (kind 'bounce'): the letter it is about when found, the address that failed
 -- and the server's status code. Temporary reports (delays) are kept and change nothing.
@@ -62,7 +71,7 @@ CREATE TABLE request_portal_numbers (
     request_id      INTEGER NOT NULL REFERENCES requests (id),
     portal          TEXT NOT NULL CHECK (portal <> ''),
     number          TEXT NOT NULL CHECK (number <> '' AND length(number) <= 64),
-    first_seen_comm INTEGER REFERENCES communications (id),
+    first_seen_comm INTEGER NOT NULL REFERENCES communications (id),
     PRIMARY KEY (request_id, portal, number)
 );
 CREATE INDEX request_portal_numbers_number ON request_portal_numbers (number);

@@ -57,7 +57,7 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
                     let result = if i.duplicate {
                         "already imported".to_string()
                     } else {
-                        match (&i.tracking_code, i.matched_by) {
+                        let matched = match (&i.tracking_code, i.matched_by) {
                             (Some(code), Some(by)) => {
                                 format!(
                                     "{code} by {}{}",
@@ -66,7 +66,8 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
                                 )
                             }
                             _ => "UNMATCHED".into(),
-                        }
+                        };
+                        format!("{}{matched}", kind_prefix(i))
                     };
                     vec![
                         i.date.to_string(),
@@ -88,6 +89,7 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
                 if unmatched > 0 {
                     println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
                 }
+                print_kind_notes(&all);
             }
             if skipped.is_empty() {
                 return Ok(());
@@ -118,6 +120,58 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
                 if i.acknowledged { " (acknowledged)" } else { "" }
             );
             Ok(())
+        }
+    }
+}
+
+/// What a message is, before what it matched: nothing for a reply, else its kind and what it says
+/// ("bounce, request letter to x@y failed (5.1.1): ").
+fn kind_prefix(i: &mail::Imported) -> String {
+    match i.kind.as_str() {
+        "bounce" => match &i.bounce {
+            Some(b) if !b.permanent => format!(
+                "delivery delayed{}, nothing changed: ",
+                b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+            ),
+            Some(b) => {
+                let what = match (&b.letter, &b.to) {
+                    (Some(l), Some(to)) => format!("{l} letter to {}", visible(to)),
+                    _ => visible(b.failed_recipient.as_deref().unwrap_or("a letter")).into_owned(),
+                };
+                let status = b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                format!("BOUNCE, {what} failed{status}: ")
+            }
+            None => "BOUNCE: ".into(),
+        },
+        "autoreply" => match &i.reference {
+            Some(r) => format!("automatic reply, reference {}: ", visible(r)),
+            None => "automatic reply: ".into(),
+        },
+        "portal" => format!(
+            "{} notice{}: ",
+            visible(i.portal.as_deref().unwrap_or("portal")),
+            i.reference.as_deref().map(|r| format!(" {}", visible(r))).unwrap_or_default()
+        ),
+        _ => String::new(),
+    }
+}
+
+/// After the table: letters that bounced (with how to resend) and addresses offered as contacts.
+fn print_kind_notes(all: &[mail::Imported]) {
+    let bounced: Vec<&mail::Imported> =
+        all.iter().filter(|i| !i.duplicate && i.bounce.as_ref().is_some_and(|b| b.letter_bounced)).collect();
+    for i in &bounced {
+        let code = i.tracking_code.as_deref().unwrap_or_default();
+        println!(
+            "{code}: the letter bounced; send it to another address with `foiatrack send --resend {code} --to ADDRESS`."
+        );
+    }
+    for i in all.iter().filter(|i| !i.duplicate) {
+        if let (Some(addr), Some(code)) = (&i.offered_contact, &i.tracking_code) {
+            println!(
+                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark KEY ADDRESS good` confirms it).",
+                visible(addr)
+            );
         }
     }
 }

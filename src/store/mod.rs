@@ -4,6 +4,7 @@
 pub mod agency;
 pub mod campaign;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod files;
 pub mod holiday;
