@@ -318,16 +318,19 @@ pub struct BouncedLetter {
     pub report_id: i64,
 }
 
-/// A bounced letter is shown until it is sent again (`send --resend`), the agency replies (or its
-/// portal writes) after the report, or the request is closed.
-const BOUNCED: &str = "SELECT r.tracking_code, a.key, a.name, l.letter, l.subject, COALESCE(l.to_addr, ''), l.sent_on,
+/// Letters that bounced.
+const BOUNCED_ANY: &str =
+    "SELECT r.tracking_code, a.key, a.name, l.letter, l.subject, COALESCE(l.to_addr, ''), l.sent_on,
         l.message_id, bc.created_on, b.status, b.recipient, l.id, bc.id
     FROM communications l
     JOIN requests r ON r.id = l.request_id JOIN agencies a ON a.id = r.agency_id
     JOIN communications bc ON bc.id = l.bounced_by
     LEFT JOIN bounces b ON b.communication_id = bc.id
-    WHERE l.bounced_by IS NOT NULL AND l.direction = 'outbound'
-      AND r.status NOT IN ('completed', 'rejected', 'no_records', 'withdrawn')
+    WHERE l.bounced_by IS NOT NULL AND l.direction = 'outbound'";
+
+/// A bounced letter is shown until it is sent again (`send --resend`), the agency replies (or its
+/// portal writes) after the report, or the request is closed.
+const UNRESOLVED: &str = " AND r.status NOT IN ('completed', 'rejected', 'no_records', 'withdrawn')
       AND NOT EXISTS (SELECT 1 FROM communications n WHERE n.resends = l.id AND n.state IN ('sending', 'sent'))
       AND NOT EXISTS (SELECT 1 FROM communications i WHERE i.request_id = l.request_id AND i.direction = 'inbound'
                         AND i.kind IN ('reply', 'portal') AND i.id > bc.id)";
@@ -356,7 +359,7 @@ fn bounced_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BouncedLetter> {
 /// The request's latest letter that bounced and still needs sending again, if any.
 pub fn bounced_letter(conn: &Connection, request_id: i64) -> Result<Option<BouncedLetter>> {
     Ok(conn
-        .prepare_cached(&format!("{BOUNCED} AND l.request_id = ?1 ORDER BY bc.id DESC LIMIT 1"))?
+        .prepare_cached(&format!("{BOUNCED_ANY}{UNRESOLVED} AND l.request_id = ?1 ORDER BY bc.id DESC LIMIT 1"))?
         .query_row([request_id], bounced_row)
         .optional()?)
 }
@@ -365,7 +368,7 @@ pub fn bounced_letter(conn: &Connection, request_id: i64) -> Result<Option<Bounc
 /// at most `limit`, in one campaign when given.
 pub fn bounced_letters(conn: &Connection, campaign_id: Option<i64>, limit: usize) -> Result<Vec<BouncedLetter>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{BOUNCED} AND (?1 IS NULL OR r.campaign_id = ?1) ORDER BY bc.created_on DESC, bc.id DESC"
+        "{BOUNCED_ANY}{UNRESOLVED} AND (?1 IS NULL OR r.campaign_id = ?1) ORDER BY bc.created_on DESC, bc.id DESC"
     ))?;
     let mut out: Vec<BouncedLetter> = Vec::new();
     let mut rows = stmt.query(params![campaign_id])?;
@@ -379,4 +382,16 @@ pub fn bounced_letters(conn: &Connection, campaign_id: Option<i64>, limit: usize
         }
     }
     Ok(out)
+}
+
+/// The bounced letter with this id, whether or not it was sent again since.
+pub fn bounced_by_id(conn: &Connection, letter_id: i64) -> Result<Option<BouncedLetter>> {
+    Ok(conn.prepare_cached(&format!("{BOUNCED_ANY} AND l.id = ?1"))?.query_row([letter_id], bounced_row).optional()?)
+}
+
+/// The subject and text of a letter as it was sent.
+pub fn letter_text(conn: &Connection, letter_id: i64) -> Result<(String, String)> {
+    Ok(conn.query_row("SELECT subject, body FROM communications WHERE id = ?1", [letter_id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?)
 }
