@@ -108,15 +108,21 @@ pub struct Correspondence {
     pub subject: String,
     pub state: String,
     pub body: String,
+    /// For a message received: reply, bounce, autoreply or portal.
+    pub kind: Option<String>,
+    /// What the message is or what became of it, in a few words ("automatic reply", "bounced on
+    /// 2026-03-05 (5.1.1)"); none for a plain reply or a letter delivered.
+    pub note: Option<String>,
 }
 
 pub fn correspondence(conn: &Connection, request_id: i64) -> Result<Vec<Correspondence>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, direction, created_on, from_addr, to_addr, subject, state, body FROM communications
-         WHERE request_id = ?1 ORDER BY created_on, id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT c.id, c.direction, c.created_on, c.from_addr, c.to_addr, c.subject, c.state, c.body, {KIND_COLUMNS}
+         FROM communications c {KIND_JOINS} WHERE c.request_id = ?1 ORDER BY c.created_on, c.id"
+    ))?;
     let v = stmt
         .query_map([request_id], |r| {
+            let (kind, note) = kind_note(r, 8)?;
             Ok(Correspondence {
                 id: r.get(0)?,
                 direction: r.get(1)?,
@@ -126,10 +132,62 @@ pub fn correspondence(conn: &Connection, request_id: i64) -> Result<Vec<Correspo
                 subject: r.get(5)?,
                 state: r.get(6)?,
                 body: r.get(7)?,
+                kind,
+                note,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(v)
+}
+
+/// The columns `kind_note` reads, for a query over `communications c` with `KIND_JOINS`.
+pub const KIND_COLUMNS: &str = "c.kind, bc.created_on, lb.status, c.resends IS NOT NULL, b.permanent, b.status,
+    b.recipient, b.letter_id IS NOT NULL, dk.portal, dk.reference, COALESCE(dk.receipt, 0)";
+pub const KIND_JOINS: &str = "LEFT JOIN communications bc ON bc.id = c.bounced_by
+    LEFT JOIN bounces lb ON lb.communication_id = c.bounced_by
+    LEFT JOIN bounces b ON b.communication_id = c.id
+    LEFT JOIN inbound_details dk ON dk.communication_id = c.id";
+
+/// A message's kind and what it is in a few words, from `KIND_COLUMNS` starting at column `at`.
+pub fn kind_note(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<(Option<String>, Option<String>)> {
+    let kind: Option<String> = r.get(at)?;
+    let bounced_on: Option<NaiveDate> = r.get(at + 1)?;
+    let bounced_status: Option<String> = r.get(at + 2)?;
+    let resent: bool = r.get(at + 3)?;
+    let permanent: Option<bool> = r.get(at + 4)?;
+    let status: Option<String> = r.get(at + 5)?;
+    let recipient: Option<String> = r.get(at + 6)?;
+    let tied: bool = r.get::<_, Option<bool>>(at + 7)?.unwrap_or(false);
+    let portal: Option<String> = r.get(at + 8)?;
+    let reference: Option<String> = r.get(at + 9)?;
+    let receipt: bool = r.get(at + 10)?;
+    let code = |s: &Option<String>| s.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+    let note = match kind.as_deref() {
+        None => match bounced_on {
+            Some(on) => Some(format!("bounced on {on}{}", code(&bounced_status))),
+            None if resent => Some("sent again after a bounce".into()),
+            None => None,
+        },
+        Some("bounce") if permanent == Some(false) => {
+            Some(format!("delivery delayed{}; the server is still trying", code(&status)))
+        }
+        Some("bounce") => {
+            let to = recipient.map(|r| format!(" to {r}")).unwrap_or_default();
+            let which = if tied { "our letter" } else { "a message" };
+            Some(format!("delivery failure: {which}{to} was not delivered{}", code(&status)))
+        }
+        Some("autoreply") if receipt => {
+            Some(format!("automatic receipt{}", reference.map(|r| format!(", reference {r}")).unwrap_or_default()))
+        }
+        Some("autoreply") => Some("automatic reply".into()),
+        Some("portal") => Some(format!(
+            "{} notice{}",
+            portal.as_deref().unwrap_or("portal"),
+            reference.map(|r| format!(", number {r}")).unwrap_or_default()
+        )),
+        Some(_) => None,
+    };
+    Ok((kind, note))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,12 +341,21 @@ pub fn request_by_reference(conn: &Connection, reference: &str) -> Result<Option
     Ok(if codes.len() == 1 { codes.into_iter().next() } else { None })
 }
 
-/// The portal numbers recorded for a request: (portal, number), first seen first.
-pub fn portal_numbers(conn: &Connection, request_id: i64) -> Result<Vec<(String, String)>> {
+/// A records portal's number for a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PortalNumber {
+    pub portal: String,
+    pub number: String,
+}
+
+/// The portal numbers recorded for a request, first seen first.
+pub fn portal_numbers(conn: &Connection, request_id: i64) -> Result<Vec<PortalNumber>> {
     let mut stmt = conn.prepare_cached(
         "SELECT portal, number FROM request_portal_numbers WHERE request_id = ?1 ORDER BY first_seen_comm, number",
     )?;
-    let v = stmt.query_map([request_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let v = stmt
+        .query_map([request_id], |r| Ok(PortalNumber { portal: r.get(0)?, number: r.get(1)? }))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(v)
 }
 
