@@ -105,7 +105,7 @@ Example:\n  foiatrack agency contact list city-of-austin-tx")]
 }
 
 fn parse_contact_state(s: &str) -> Result<ContactState, String> {
-    s.parse().map_err(|e: foiatrack::Error| e.to_string())
+    s.parse().map_err(|_| format!("unknown state '{}'; use good, failing or unconfirmed", s.trim()))
 }
 
 /// `agency show --format json`: the agency's fields as before, with its addresses.

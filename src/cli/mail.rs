@@ -89,7 +89,7 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
                 if unmatched > 0 {
                     println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
                 }
-                print_kind_notes(&all);
+                print_kind_notes(&conn, &all);
             }
             if skipped.is_empty() {
                 return Ok(());
@@ -157,7 +157,7 @@ fn kind_prefix(i: &mail::Imported) -> String {
 }
 
 /// After the table: letters that bounced (with how to resend) and addresses offered as contacts.
-fn print_kind_notes(all: &[mail::Imported]) {
+fn print_kind_notes(conn: &rusqlite::Connection, all: &[mail::Imported]) {
     let bounced: Vec<&mail::Imported> =
         all.iter().filter(|i| !i.duplicate && i.bounce.as_ref().is_some_and(|b| b.letter_bounced)).collect();
     for i in &bounced {
@@ -168,8 +168,11 @@ fn print_kind_notes(all: &[mail::Imported]) {
     }
     for i in all.iter().filter(|i| !i.duplicate) {
         if let (Some(addr), Some(code)) = (&i.offered_contact, &i.tracking_code) {
+            let key =
+                foiatrack::store::request::find(conn, code).map(|r| r.agency_key).unwrap_or_else(|_| "KEY".into());
             println!(
-                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark KEY ADDRESS good` confirms it).",
+                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark {key} {} good` confirms it).",
+                visible(addr),
                 visible(addr)
             );
         }

@@ -336,6 +336,8 @@ fn next_steps(conn: &mut rusqlite::Connection, a: &SendArgs, ctx: &Context) -> a
 
 /// `send --resend CODE --to ADDRESS`: the request's bounced letter, sent again once.
 fn resend(conn: &mut rusqlite::Connection, code: &str, to: &str, a: &SendArgs, ctx: &Context) -> anyhow::Result<()> {
+    // What is wrong with the request or the address is said before the mail settings are needed.
+    send::check_resend(conn, code, to)?;
     let sender = super::letter::sender(conn)?;
     let mut mailer: Box<dyn Mailer> = match &a.outbox {
         Some(dir) => Box::new(FileMailer::new(dir.clone())?),

@@ -671,38 +671,9 @@ pub fn resend(
     sender: &Sender,
     today: NaiveDate,
 ) -> Result<Resent> {
-    let req = request::find(conn, code)?;
+    let ResendPlan { req, bounced: b, address, normalized, agency_id } = resend_plan(conn, code, to)?;
+    let address = address.as_str();
     let code = req.tracking_code.clone();
-    let Some(b) = mail_store::bounced_letter(conn, req.id)? else {
-        return Err(Error::invalid(format!(
-            "{code}: no letter of this request is waiting to be sent again after a bounce; `foiatrack request show {code}` lists its letters"
-        )));
-    };
-    if let Some(p) = pending(conn)?.into_iter().find(|p| p.tracking_code == code) {
-        return Err(Error::invalid(format!(
-            "{}: a {} message from {} is still marked 'sending'; settle it first with `foiatrack send --resolve {} --was-sent|--not-sent`",
-            p.tracking_code, p.letter, p.created_on, p.tracking_code
-        )));
-    }
-    let address = to.trim();
-    let normalized = contacts::normalize(address).map_err(|e| Error::invalid(format!("{code}: --to: {e}")))?;
-    if normalized.eq_ignore_ascii_case(&b.to) {
-        return Err(Error::invalid(format!(
-            "{code}: {normalized} is the address the {} letter bounced from; give another with --to",
-            b.letter
-        )));
-    }
-    let agency_id: i64 = conn.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
-    if let Some(c) = contacts::get(conn, agency_id, &normalized)?
-        && c.state == contacts::ContactState::Failing
-    {
-        return Err(Error::invalid(format!(
-            "{code}: {normalized} is marked failing for {} ({}); give another address, or mark it good first with `foiatrack agency contact mark {} {normalized} good`",
-            req.agency_key,
-            c.note.as_deref().map(visible).unwrap_or_default(),
-            req.agency_key
-        )));
-    }
     let (subject, body) = mail_store::letter_text(conn, b.letter_id)?;
     let letter = Letter {
         kind: b.letter,
@@ -807,6 +778,59 @@ pub fn resend(
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// A resend, checked.
+struct ResendPlan {
+    req: request::Request,
+    bounced: mail_store::BouncedLetter,
+    /// As given, trimmed.
+    address: String,
+    /// As contacts keep it.
+    normalized: String,
+    agency_id: i64,
+}
+
+/// Whether `resend` would go ahead (before a mail server is needed): the request has a bounced
+/// letter waiting, nothing is left 'sending', and the address is one to send to.
+pub fn check_resend(conn: &Connection, code: &str, to: &str) -> Result<()> {
+    resend_plan(conn, code, to).map(|_| ())
+}
+
+fn resend_plan(conn: &Connection, code: &str, to: &str) -> Result<ResendPlan> {
+    let req = request::find(conn, code)?;
+    let code = req.tracking_code.clone();
+    let Some(b) = mail_store::bounced_letter(conn, req.id)? else {
+        return Err(Error::invalid(format!(
+            "{code}: no letter of this request is waiting to be sent again after a bounce; `foiatrack request show {code}` lists its letters"
+        )));
+    };
+    if let Some(p) = pending(conn)?.into_iter().find(|p| p.tracking_code == code) {
+        return Err(Error::invalid(format!(
+            "{}: a {} message from {} is still marked 'sending'; settle it first with `foiatrack send --resolve {} --was-sent|--not-sent`",
+            p.tracking_code, p.letter, p.created_on, p.tracking_code
+        )));
+    }
+    let address = to.trim().to_string();
+    let normalized = contacts::normalize(&address).map_err(|e| Error::invalid(format!("{code}: --to: {e}")))?;
+    if normalized.eq_ignore_ascii_case(&b.to) {
+        return Err(Error::invalid(format!(
+            "{code}: {normalized} is the address the {} letter bounced from; give another with --to",
+            b.letter
+        )));
+    }
+    let agency_id: i64 = conn.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+    if let Some(c) = contacts::get(conn, agency_id, &normalized)?
+        && c.state == contacts::ContactState::Failing
+    {
+        return Err(Error::invalid(format!(
+            "{code}: {normalized} is marked failing for {} ({}); give another address, or mark it good first with `foiatrack agency contact mark {} {normalized} good`",
+            req.agency_key,
+            c.note.as_deref().map(visible).unwrap_or_default(),
+            req.agency_key
+        )));
+    }
+    Ok(ResendPlan { req, bounced: b, address, normalized, agency_id })
 }
 
 /// Logs a bounced letter sent again on `on`. A request letter moves the request's `sent` event

@@ -332,10 +332,14 @@ pub fn request_by_portal_number(
     Ok(if codes.len() == 1 { codes.into_iter().next() } else { None })
 }
 
-/// The one sent request whose agency reference is exactly `reference`, if exactly one has it.
+/// The one sent request whose agency reference is exactly `reference`, if exactly one has it. A
+/// reference learned from a portal's mail is that portal's to match (by its sender, above), so
+/// the same number from another portal account does not match here.
 pub fn request_by_reference(conn: &Connection, reference: &str) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT tracking_code FROM requests WHERE agency_reference = ?1 AND status <> 'draft' LIMIT 2",
+        "SELECT tracking_code FROM requests WHERE agency_reference = ?1 AND status <> 'draft'
+           AND NOT EXISTS (SELECT 1 FROM request_portal_numbers p WHERE p.request_id = requests.id AND p.number = ?1)
+         LIMIT 2",
     )?;
     let codes = stmt.query_map([reference.trim()], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(if codes.len() == 1 { codes.into_iter().next() } else { None })

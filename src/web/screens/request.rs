@@ -770,6 +770,7 @@ async fn resend(
     let c = code.clone();
     let make_main = !f.make_main.trim().is_empty();
     let sent = with_db(&state, &s, move |conn| {
+        crate::ops::send::check_resend(conn, &c, &f.to)?;
         let sender = sender(conn)?;
         let mut mailer = smtp()?;
         crate::ops::send::resend(conn, &c, &f.to, make_main, &mut mailer, &sender, today)
