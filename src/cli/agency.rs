@@ -73,6 +73,7 @@ a letter that bounces marks its address failing.
 
 Example:\n  foiatrack agency contact list city-of-austin-tx")]
     List {
+        /// The agency's key
         key: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -82,11 +83,14 @@ Example:\n  foiatrack agency contact list city-of-austin-tx")]
         after_help = "Example:\n  foiatrack agency contact add city-of-austin-tx records@austin.example.org --note \"from the clerk\""
     )]
     Add {
+        /// The agency's key
         key: String,
+        /// An email address at the agency
         address: String,
-        /// good, failing or unconfirmed
+        /// good, failing or unconfirmed [default: unconfirmed]
         #[arg(long, value_parser = parse_contact_state)]
         state: Option<ContactState>,
+        /// Kept with the address (who gave it, why)
         #[arg(long)]
         note: Option<String>,
     },
@@ -95,10 +99,14 @@ Example:\n  foiatrack agency contact list city-of-austin-tx")]
         after_help = "Example:\n  foiatrack agency contact mark city-of-austin-tx records@austin.example.org good"
     )]
     Mark {
+        /// The agency's key
         key: String,
+        /// One of its addresses
         address: String,
+        /// good, failing or unconfirmed
         #[arg(value_parser = parse_contact_state)]
         state: ContactState,
+        /// Kept with the address, replacing its note
         #[arg(long)]
         note: Option<String>,
     },

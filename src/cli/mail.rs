@@ -11,9 +11,20 @@ use foiatrack::store::files::FileStore;
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
     /// Import replies from .eml files, mbox files or Maildir folders, matched to requests
-    #[command(after_help = "Matching, in order: In-Reply-To/References against the Message-IDs of letters sent; a
-tracking code in the subject or body; a plus-address with the code in To/Cc; the sender's address
-or domain, when that agency has exactly one open request. Importing a message twice changes nothing.
+    #[command(after_help = "Each message is a reply, a bounce (a delivery failure report), an automatic reply
+(out-of-office, automatic receipt) or a records-portal notice (NextRequest, GovQA, JustFOIA...).
+Only replies and portal mail count as the agency answering. A bounce is tied to the letter it
+reports (by its returned Message-ID, else the address that failed): a permanent one marks the
+letter bounced (`request show`, `due`; resend with `send --resend CODE --to ADDRESS`) and the
+address failing. An automatic receipt or a portal notice acknowledges a request awaiting
+acknowledgement, with the agency's reference or the portal's number; an out-of-office changes
+nothing. A reply from a new address at the agency is listed as an unconfirmed contact.
+
+Matching, in order: In-Reply-To/References against the Message-IDs of letters sent; a
+tracking code in the subject or body; a plus-address with the code in To/Cc; a portal's number
+recorded from its earlier mail (same portal sender), or an agency reference exactly one request
+has; the sender's address (or a contact known good) or domain, when that agency has exactly one
+open request. Importing a message twice changes nothing.
 In an mbox file only a line like 'From ADDRESS DATE' starts a message. A message that cannot be
 read or imported is skipped and listed with where it is and why; the others are imported, and the
 exit code is 1 to say something was skipped.
