@@ -330,21 +330,8 @@ CREATE TABLE request_metrics (
     -- The agency answered at all: an agency event, or a reply or portal message received.
     responded               INTEGER NOT NULL DEFAULT 0 CHECK (responded IN (0, 1))
 );
-CREATE INDEX requests_campaign_status ON requests (campaign_id, status);
+CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on);
 CREATE INDEX communications_inbound ON communications (request_id) WHERE direction = 'inbound';
-
--- The database itself refuses a second request letter, or a second follow-up on one day. A
--- letter that bounced no longer counts, so it can be sent again, and a bounced letter is sent
--- again at most once at a time.
-CREATE UNIQUE INDEX communications_one_request_letter ON communications (request_id)
-    WHERE direction = 'outbound' AND letter = 'request' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
-CREATE UNIQUE INDEX communications_one_followup_a_day ON communications (request_id, created_on)
-    WHERE direction = 'outbound' AND letter = 'followup' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
-CREATE UNIQUE INDEX communications_one_resend ON communications (resends)
-    WHERE resends IS NOT NULL AND state IN ('sending', 'sent');
-CREATE INDEX communications_bounced ON communications (bounced_by) WHERE bounced_by IS NOT NULL;
--- Mail quoting an agency's reference is matched to the one request that has it.
-CREATE INDEX requests_agency_reference ON requests (agency_reference) WHERE agency_reference IS NOT NULL;
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
 CREATE TABLE users (
@@ -380,6 +367,10 @@ CREATE TABLE vendor_map_entries (
     PRIMARY KEY (campaign_id, position),
     UNIQUE (campaign_id, pattern)
 );
+
+-- 009: letters left 'sending' or refused by the mail server are few; pages find them directly.
+CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
+CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
 
 -- A delivery report (kind 'bounce'): the letter it is about when found, the address that failed
 -- and the server's status code. Temporary reports (delays) are kept and change nothing.
@@ -434,3 +425,16 @@ BEGIN
     SELECT NEW.id, lower(trim(NEW.email)), 'unconfirmed', 'agency-list'
     WHERE NOT EXISTS (SELECT 1 FROM agency_contacts WHERE agency_id = NEW.id AND address = lower(trim(NEW.email)));
 END;
+
+-- The database itself refuses a second request letter, or a second follow-up on one day. A
+-- letter that bounced no longer counts, so it can be sent again, and a bounced letter is sent
+-- again at most once at a time.
+CREATE UNIQUE INDEX communications_one_request_letter ON communications (request_id)
+    WHERE direction = 'outbound' AND letter = 'request' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
+CREATE UNIQUE INDEX communications_one_followup_a_day ON communications (request_id, created_on)
+    WHERE direction = 'outbound' AND letter = 'followup' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
+CREATE UNIQUE INDEX communications_one_resend ON communications (resends)
+    WHERE resends IS NOT NULL AND state IN ('sending', 'sent');
+CREATE INDEX communications_bounced ON communications (bounced_by) WHERE bounced_by IS NOT NULL;
+-- Mail quoting an agency's reference is matched to the one request that has it.
+CREATE INDEX requests_agency_reference ON requests (agency_reference) WHERE agency_reference IS NOT NULL;

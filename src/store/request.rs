@@ -48,6 +48,28 @@ pub const SELECT: &str = "SELECT r.id, r.campaign_id, r.tracking_code, c.slug, a
         r.closed_on, r.followups, r.fee_cents, r.agency_reference, a.response_days, a.day_type
     FROM requests r JOIN agencies a ON a.id = r.agency_id JOIN campaigns c ON c.id = r.campaign_id";
 
+/// A date column, read fast when it has the stored shape.
+fn opt_date(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<chrono::NaiveDate>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        rusqlite::types::ValueRef::Text(t) => match crate::core::dates::ymd_fast(t) {
+            Some(d) => Ok(Some(d)),
+            None => r.get(i),
+        },
+        _ => r.get(i),
+    }
+}
+
+fn date(r: &Row<'_>, i: usize) -> rusqlite::Result<chrono::NaiveDate> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Text(t) => match crate::core::dates::ymd_fast(t) {
+            Some(d) => Ok(d),
+            None => r.get(i),
+        },
+        _ => r.get(i),
+    }
+}
+
 pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Request> {
     Ok(Request {
         id: r.get(0)?,
@@ -61,12 +83,12 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Request> {
         kind: r.get(8)?,
         population: r.get(9)?,
         status: r.get(10)?,
-        created_on: r.get(11)?,
-        sent_on: r.get(12)?,
-        due_on: r.get(13)?,
-        followup_on: r.get(14)?,
-        first_response_on: r.get(15)?,
-        closed_on: r.get(16)?,
+        created_on: date(r, 11)?,
+        sent_on: opt_date(r, 12)?,
+        due_on: opt_date(r, 13)?,
+        followup_on: opt_date(r, 14)?,
+        first_response_on: opt_date(r, 15)?,
+        closed_on: opt_date(r, 16)?,
         followups: r.get(17)?,
         fee_cents: r.get(18)?,
         agency_reference: r.get(19)?,

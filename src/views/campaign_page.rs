@@ -726,8 +726,8 @@ pub fn draft_counts(conn: &Connection, campaign_id: i64) -> Result<(i64, i64)> {
 pub fn unsettled(conn: &Connection, campaign_id: i64) -> Result<Vec<Pending>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on
-         FROM requests r CROSS JOIN communications c ON c.request_id = r.id
-         WHERE r.campaign_id = ?1 AND c.direction = 'outbound' AND c.state = 'sending'
+         FROM communications c CROSS JOIN requests r ON r.id = c.request_id
+         WHERE c.state = 'sending' AND c.direction = 'outbound' AND r.campaign_id = ?1
          ORDER BY r.tracking_code, c.id",
     )?;
     let v = stmt
