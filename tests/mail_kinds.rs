@@ -772,3 +772,70 @@ fn a_database_from_before_mail_kinds_migrates_its_replies_and_agency_addresses()
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn portal_mail_matches_the_one_request_whose_reference_was_logged_by_hand() {
+    let (env, _server) = sent_env();
+    let code = code_of(&env, "fortexample-co");
+    env.ok(&["log", &code, "acknowledged", "--on", "2026-03-03", "--via", "portal", "--reference", "PD-2026-0158"]);
+    let available = fixture("040-justfoia-records-available.eml", &[]);
+    let i = import(&env, "jf-available.eml", &available);
+    assert_eq!(
+        (i["tracking_code"].as_str(), i["matched_by"].as_str(), i["portal"].as_str()),
+        (Some(code.as_str()), Some("agency-reference"), Some("JustFOIA"))
+    );
+    assert_eq!(show(&env, &code)["portal_numbers"], json!([{"portal": "JustFOIA", "number": "PD-2026-0158"}]));
+    // Two requests with the same reference: neither is certain, so the next notice waits.
+    let other = code_of(&env, "oldtown-co");
+    env.ok(&["log", &other, "acknowledged", "--on", "2026-03-03", "--reference", "PD-2026-0159"]);
+    let parks = code_of(&env, "parks-tx");
+    env.ok(&["log", &parks, "acknowledged", "--on", "2026-03-03", "--reference", "PD-2026-0159"]);
+    let next = fixture(
+        "040-justfoia-records-available.eml",
+        &[("PD-2026-0158", "PD-2026-0159"), ("Fort Example Police Department", "Another Police Department")],
+    );
+    assert_eq!(import(&env, "jf-next.eml", &next)["tracking_code"], Value::Null);
+}
+
+#[test]
+fn a_resend_killed_mid_send_is_left_sending_never_sent_twice_and_settled_by_resolve() {
+    let (env, _server) = sent_env();
+    let (code, dsn) = oldtown_dsn(&env);
+    import(&env, "dsn.eml", &dsn);
+    let slow = SmtpServer::start(Options { delay: std::time::Duration::from_millis(1500), ..Default::default() });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_foiatrack"))
+        .args(["send", "--resend", &code, "--to", "clerk@oldtown.example.org"])
+        .env("FOIATRACK_DB", &env.db)
+        .env("FOIATRACK_TODAY", &env.today)
+        .env("FOIATRACK_SMTP_URL", slow.url())
+        .env("FOIATRACK_FROM", "jane@newsroom.example.org")
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed while the mail server holds the message: the row was committed as 'sending' first.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let sending =
+        || env.json(&["outbox", "--format", "json"]).as_array().unwrap().iter().any(|o| o["state"] == "sending");
+    while !sending() {
+        assert!(std::time::Instant::now() < deadline, "nothing was being sent");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert_eq!(slow.received().len(), 1, "the server delivered what it held");
+
+    // Not sent again while it is unsettled, not even to another address.
+    let err = env.fails(&["send", "--resend", &code, "--to", "foia@oldtown.example.org"], 1);
+    assert!(err.contains(&format!("{code}: a request message from 2026-03-10 is still marked 'sending'")), "{err}");
+    assert_eq!(slow.received().len(), 1);
+    // Settled as sent: a resend, not a second request letter.
+    env.ok(&["send", "--resolve", &code, "--was-sent"]);
+    let d = show(&env, &code);
+    assert_eq!(d["letter_bounced"], Value::Null);
+    assert_eq!((d["sent_on"].as_str(), d["status"].as_str()), (Some("2026-03-10"), Some("awaiting_ack")));
+    assert_eq!(d["events"].as_array().unwrap().iter().filter(|e| e["voided_on"].is_null()).count(), 1);
+    assert_eq!(contacts(&env, "oldtown-co")[1]["address"], "clerk@oldtown.example.org");
+}

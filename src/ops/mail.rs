@@ -1,6 +1,16 @@
 //! Intake of replies: messages from .eml files, mbox files and Maildir folders, matched to
 //! requests, stored as inbound communications with their attachments. Importing the same message
 //! twice changes nothing.
+//!
+//! Every message is classified (`core::reply::classify`) and keeps its kind. Only a reply counts
+//! as a person at the agency answering: it acknowledges a request awaiting acknowledgement and
+//! vouches for its sender's address (a new address is offered as an unconfirmed contact). A
+//! bounce is tied to the letter it reports (its returned Message-ID, else the address that
+//! failed) and, when permanent, marks the letter bounced and the address failing; it never
+//! acknowledges. An out-of-office changes nothing; an automatic receipt acknowledges with the
+//! agency's reference. Portal mail counts as the agency answering (the portal posts its
+//! messages): it records the portal's number, acknowledges with it, and later portal mail is
+//! matched by it.
 
 use std::path::{Path, PathBuf};
 
@@ -374,10 +384,11 @@ fn find_request(conn: &Connection, c: &Clues<'_>) -> Result<Option<(String, Matc
             }
         }
     }
-    if let Some(number) = c.number {
-        if let Some(portal) = c.portal
-            && let Some(code) = mail_store::request_by_portal_number(conn, portal, number, c.from, c.from_name)?
-        {
+    // Portal mail by the portal's number: as recorded from the same portal sender, else as the
+    // agency reference of exactly one request (staff logged the portal's number by hand). An
+    // automatic receipt's reference is new (it announces it), so it is not matched by it.
+    if let (Some(portal), Some(number)) = (c.portal, c.number) {
+        if let Some(code) = mail_store::request_by_portal_number(conn, portal, number, c.from, c.from_name)? {
             return Ok(Some((code, MatchedBy::PortalNumber)));
         }
         if let Some(code) = mail_store::request_by_reference(conn, number)? {

@@ -800,17 +800,17 @@ pub fn check_resend(conn: &Connection, code: &str, to: &str) -> Result<()> {
 fn resend_plan(conn: &Connection, code: &str, to: &str) -> Result<ResendPlan> {
     let req = request::find(conn, code)?;
     let code = req.tracking_code.clone();
-    let Some(b) = mail_store::bounced_letter(conn, req.id)? else {
-        return Err(Error::invalid(format!(
-            "{code}: no letter of this request is waiting to be sent again after a bounce; `foiatrack request show {code}` lists its letters"
-        )));
-    };
     if let Some(p) = pending(conn)?.into_iter().find(|p| p.tracking_code == code) {
         return Err(Error::invalid(format!(
             "{}: a {} message from {} is still marked 'sending'; settle it first with `foiatrack send --resolve {} --was-sent|--not-sent`",
             p.tracking_code, p.letter, p.created_on, p.tracking_code
         )));
     }
+    let Some(b) = mail_store::bounced_letter(conn, req.id)? else {
+        return Err(Error::invalid(format!(
+            "{code}: no letter of this request is waiting to be sent again after a bounce; `foiatrack request show {code}` lists its letters"
+        )));
+    };
     let address = to.trim().to_string();
     let normalized = contacts::normalize(&address).map_err(|e| Error::invalid(format!("{code}: --to: {e}")))?;
     if normalized.eq_ignore_ascii_case(&b.to) {
