@@ -51,9 +51,6 @@ INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sh
     FROM inbound_details_before_mail_kinds;
 DROP TABLE inbound_details_before_mail_kinds;
 
--- Mail quoting an agency's reference is matched to the one request that has it.
-CREATE INDEX requests_agency_reference ON requests (agency_reference) WHERE agency_reference IS NOT NULL;
-
 -- A delivery report (kind 'bounce'): the letter it is about when found, the address that failed
 -- and the server's status code. Temporary reports (delays) are kept and change nothing.
 CREATE TABLE bounces (

@@ -26,6 +26,8 @@ mod mail_hostile;
 mod mail_kinds;
 mod migrations;
 mod output_hostile;
+mod replies;
 mod reports;
 mod spending;
+mod suggestions;
 mod workflow;

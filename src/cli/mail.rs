@@ -1,9 +1,10 @@
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{ArgGroup, Subcommand};
 
 use super::Context;
-use super::output::{Format, opt, print_json, print_list};
+use super::output::{DocFormat, Format, opt, print_json, print_list};
+use foiatrack::core::status::EventKind;
 use foiatrack::ops::mail;
 use foiatrack::ops::send::visible;
 use foiatrack::store::files::FileStore;
@@ -38,15 +39,66 @@ Examples:
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Messages that matched no request
-    #[command(after_help = "Example:\n  foiatrack mail unmatched")]
+    /// Messages that matched no request, with the requests they are likely about
+    #[command(after_help = "For each message, up to three likely requests, best first, with the reasons: the sender's
+address or domain is the agency's, the agency's name is in the subject, signature or text, a
+number in it is the agency's reference for the request, a tracking code written loosely, a subject
+like our letter's, the campaign's code prefix; open requests first. Nothing is assigned until a
+person says so: `mail assign ID --suggested` takes the first.
+
+Examples:
+  foiatrack mail unmatched
+  foiatrack mail unmatched --format json")]
     Unmatched {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Tie an unmatched message to a request
-    #[command(after_help = "Example:\n  foiatrack mail assign 17 AMZ16-0007")]
-    Assign { id: i64, code: String },
+    /// Tie an unmatched message to a request (or to the first one `mail unmatched` suggests)
+    #[command(
+        group(ArgGroup::new("to").required(true).args(["code", "suggested"])),
+        override_usage = "foiatrack mail assign [OPTIONS] <ID> <CODE>\n       foiatrack mail assign [OPTIONS] <ID> --suggested",
+        after_help = "Examples:\n  foiatrack mail assign 17 AMZ16-0007\n  foiatrack mail assign 17 --suggested"
+    )]
+    Assign {
+        id: i64,
+        /// The request's tracking code
+        code: Option<String>,
+        /// The first request `mail unmatched` suggests for the message
+        #[arg(long, conflicts_with = "code")]
+        suggested: bool,
+    },
+    /// Log the event a reply suggests (as `request show` lists them), with the values read from it
+    #[command(after_help = "The event is dated by the message (not before the request was sent), via email, with
+the amount, dates, exemption or reference read from the reply and a note pointing at it. It is
+checked like `log`: an event that does not fit the request's history is refused with the reason.
+Once applied (or dismissed) a suggestion is no longer offered. When a message suggests several
+events, say which with --kind.
+
+Examples:
+  foiatrack mail apply 17
+  foiatrack mail apply 17 --kind fee")]
+    Apply {
+        /// The message's id (as `request show` gives it)
+        id: i64,
+        /// The suggested event to log, when the message suggests several
+        #[arg(long, value_parser = parse_event)]
+        kind: Option<EventKind>,
+        #[arg(long, value_enum, default_value_t)]
+        format: DocFormat,
+    },
+    /// Set aside an event a reply suggests: it is no longer offered, nothing is logged
+    #[command(after_help = "Examples:\n  foiatrack mail dismiss 17\n  foiatrack mail dismiss 17 --kind completed")]
+    Dismiss {
+        /// The message's id (as `request show` gives it)
+        id: i64,
+        /// The suggested event to set aside, when the message suggests several
+        #[arg(long, value_parser = parse_event)]
+        kind: Option<EventKind>,
+    },
+}
+
+fn parse_event(s: &str) -> Result<EventKind, String> {
+    s.parse().map_err(|e: foiatrack::Error| e.to_string())
 }
 
 pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
@@ -116,19 +168,86 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
             anyhow::bail!("{} message(s) could not be imported; see the list above", skipped.len())
         }
         MailCommand::Unmatched { format } => {
-            let list = foiatrack::store::mail::unmatched(&conn)?;
+            let list = foiatrack::views::suggestions::unmatched(&conn)?;
             // Tables go to a terminal: senders' text is shown with visible escapes.
             let cell = |s: &str| if format == Format::Table { visible(s).into_owned() } else { s.to_string() };
-            print_list(format, &list, &["id", "date", "from", "subject", "attachments"], |u| {
-                vec![u.id.to_string(), u.date.to_string(), cell(&u.from), cell(&u.subject), u.attachments.to_string()]
-            })
+            let mut columns = vec!["id", "date", "from", "subject", "attachments"];
+            if format == Format::Csv {
+                columns.push("suggestions");
+            }
+            print_list(format, &list, &columns, |u| {
+                let m = &u.message;
+                let mut row = vec![
+                    m.id.to_string(),
+                    m.date.to_string(),
+                    cell(&m.from),
+                    cell(&m.subject),
+                    m.attachments.to_string(),
+                ];
+                if format == Format::Csv {
+                    row.push(
+                        u.suggestions
+                            .iter()
+                            .map(|s| format!("{} ({:.2})", s.tracking_code, s.score))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                }
+                row
+            })?;
+            if format == Format::Table && !list.is_empty() {
+                print_likely(&list);
+            }
+            Ok(())
         }
-        MailCommand::Assign { id, code } => {
-            let i = mail::assign(&mut conn, id, &code, ctx.today)?;
+        MailCommand::Assign { id, code, suggested } => {
+            let (i, why) = if suggested {
+                let a = foiatrack::ops::suggest::assign_suggested(&mut conn, id, ctx.today)?;
+                (a.imported, Some((a.score, a.reasons)))
+            } else {
+                (mail::assign(&mut conn, id, code.as_deref().unwrap_or_default(), ctx.today)?, None)
+            };
             println!(
                 "Message {id} is now part of {}{}",
                 opt(&i.tracking_code),
                 if i.acknowledged { " (acknowledged)" } else { "" }
+            );
+            if let Some((score, reasons)) = why {
+                println!("Suggested with score {score:.2}: {}", visible(&reasons.join("; ")));
+            }
+            Ok(())
+        }
+        MailCommand::Apply { id, kind, format } => {
+            let a = foiatrack::ops::suggest::apply(&mut conn, id, kind, ctx.today)?;
+            if format == DocFormat::Json {
+                return print_json(&a);
+            }
+            let l = &a.logged;
+            let status = if l.status_before == l.status_after {
+                format!("status {}", l.status_after)
+            } else {
+                format!("status {} -> {}", l.status_before, l.status_after)
+            };
+            let mut line = format!(
+                "Applied {} from message {id}: event {} ({} on {}) for {}: {status}",
+                visible(&a.suggestion),
+                l.event_id,
+                l.event,
+                l.on,
+                l.tracking_code
+            );
+            if let Some(due) = l.due_on {
+                line += &format!("; due {due}");
+            }
+            println!("{line}");
+            Ok(())
+        }
+        MailCommand::Dismiss { id, kind } => {
+            let d = foiatrack::ops::suggest::dismiss(&mut conn, id, kind, ctx.today)?;
+            println!(
+                "Dismissed {} suggested by message {id} for {}: it is no longer offered",
+                visible(&d.suggestion),
+                d.tracking_code
             );
             Ok(())
         }
@@ -186,6 +305,28 @@ fn print_kind_notes(conn: &rusqlite::Connection, all: &[mail::Imported]) {
                 visible(addr),
                 visible(addr)
             );
+        }
+    }
+}
+
+/// The likely requests of each message, under the table.
+fn print_likely(list: &[foiatrack::views::suggestions::UnmatchedWithSuggestions]) {
+    println!();
+    println!("Likely requests (assign the first with `foiatrack mail assign ID --suggested`):");
+    for u in list {
+        if u.suggestions.is_empty() {
+            println!(
+                "  message {}: none found; assign it with `foiatrack mail assign {} CODE`",
+                u.message.id, u.message.id
+            );
+            continue;
+        }
+        println!("  message {}:", u.message.id);
+        for (n, s) in u.suggestions.iter().enumerate() {
+            println!("    {}. {}  {} ({})  score {:.2}", n + 1, s.tracking_code, visible(&s.agency), s.status, s.score);
+            for r in &s.reasons {
+                println!("       - {}", visible(r));
+            }
         }
     }
 }

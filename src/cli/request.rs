@@ -173,6 +173,19 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 println!("Fees asked: {}", foiatrack::core::money::format_cents(f));
             }
             println!("Next:       {}", d.allowed_events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "));
+            if !d.suggestions.is_empty() {
+                println!();
+                for s in &d.suggestions {
+                    println!(
+                        "Suggested from reply #{} ({}): {} — “{}” — apply: {}",
+                        s.communication_id,
+                        s.received_on,
+                        printable_line(&s.summary),
+                        printable_line(&s.evidence),
+                        s.apply
+                    );
+                }
+            }
             println!();
             println!("Timeline:");
             let rows = d.events.iter().map(|e| {

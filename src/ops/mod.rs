@@ -16,6 +16,7 @@ pub mod mail_facts;
 pub mod request;
 pub mod send;
 pub mod settings;
+pub mod suggest;
 pub mod users;
 pub mod vendors;
 

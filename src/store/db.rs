@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/008_vendor_map.sql"),
     include_str!("../../migrations/009_page_indexes.sql"),
     include_str!("../../migrations/010_mail_kinds.sql"),
+    include_str!("../../migrations/012_suggestions.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.

@@ -337,7 +337,8 @@ pub fn request_by_portal_number(
 /// the same number from another portal account does not match here.
 pub fn request_by_reference(conn: &Connection, reference: &str) -> Result<Option<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT tracking_code FROM requests WHERE agency_reference = ?1 AND status <> 'draft'
+        "SELECT tracking_code FROM requests
+         WHERE lower(agency_reference) = lower(?1) AND agency_reference = ?1 AND status <> 'draft'
            AND NOT EXISTS (SELECT 1 FROM request_portal_numbers p WHERE p.request_id = requests.id AND p.number = ?1)
          LIMIT 2",
     )?;

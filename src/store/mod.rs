@@ -3,6 +3,7 @@
 
 pub mod agency;
 pub mod campaign;
+pub mod candidates;
 pub mod config;
 pub mod contacts;
 pub mod db;
@@ -12,5 +13,6 @@ pub mod law;
 pub mod mail;
 pub mod outbox;
 pub mod request;
+pub mod suggestions;
 pub mod users;
 pub mod vendors;

@@ -129,6 +129,8 @@ pub struct Detail {
     pub letter_bounced: Option<crate::store::mail::BouncedLetter>,
     /// The numbers records portals gave the request.
     pub portal_numbers: Vec<crate::store::mail::PortalNumber>,
+    /// Events the replies suggest, not yet acted on (`views::suggestions::for_request`).
+    pub suggestions: Vec<crate::views::suggestions::ReplySuggestion>,
     /// The deadline explanation, line by line.
     #[serde(skip)]
     pub explanation: Vec<String>,
@@ -211,6 +213,7 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         correspondence: crate::store::mail::correspondence(conn, req.id)?,
         letter_bounced: crate::store::mail::bounced_letter(conn, req.id)?,
         portal_numbers: crate::store::mail::portal_numbers(conn, req.id)?,
+        suggestions: crate::views::suggestions::for_request(conn, req.id, t.status())?,
         explanation,
     })
 }

@@ -49,6 +49,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/requests/{code}/data/confirm", post(data_confirm))
         .route("/requests/{code}/data/cancel", post(data_cancel))
         .route("/requests/{code}/total", post(record_total))
+        .route("/requests/{code}/replies/{id}/apply", post(apply_suggestion))
+        .route("/requests/{code}/replies/{id}/dismiss", post(dismiss_suggestion))
         .route("/attachments/{id}", get(download_attachment))
 }
 
@@ -104,6 +106,29 @@ pub struct MessageLine {
     pub attachments: Vec<AttachmentLine>,
     /// What the message is or what became of it ("automatic reply", "bounced on ...").
     pub note: String,
+    /// For a message tied to no request: the requests it is likely about.
+    pub likely: Vec<LikelyLine>,
+}
+
+/// A request an unmatched message is likely about, with the reasons.
+pub struct LikelyLine {
+    pub code: String,
+    pub agency: String,
+    pub status: String,
+    pub score: String,
+    pub reasons: Vec<String>,
+}
+
+impl LikelyLine {
+    pub fn of(l: &crate::views::suggestions::Likely) -> Self {
+        LikelyLine {
+            code: l.tracking_code.clone(),
+            agency: line(&l.agency),
+            status: l.status.to_string(),
+            score: format!("{:.2}", l.score),
+            reasons: l.reasons.iter().map(|r| line(r)).collect(),
+        }
+    }
 }
 
 impl MessageLine {
@@ -133,6 +158,7 @@ impl MessageLine {
             source: opt_line(&m.source),
             attachments: m.attachments.iter().map(AttachmentLine::of).collect(),
             note: if inbound { String::new() } else { note },
+            likely: Vec::new(),
         }
     }
 }
@@ -210,6 +236,29 @@ fn hint(kind: EventKind) -> &'static str {
     }
 }
 
+/// An event a reply suggests, ready to show with its Apply button.
+pub struct SuggestionLine {
+    pub communication_id: i64,
+    pub received_on: String,
+    pub kind: String,
+    pub summary: String,
+    pub evidence: String,
+    pub confidence: String,
+}
+
+impl SuggestionLine {
+    fn of(s: &crate::views::suggestions::ReplySuggestion) -> Self {
+        SuggestionLine {
+            communication_id: s.communication_id,
+            received_on: s.received_on.to_string(),
+            kind: s.event.to_string(),
+            summary: line(&s.summary),
+            evidence: line(&s.evidence),
+            confidence: format!("{:.0}%", s.confidence * 100.0),
+        }
+    }
+}
+
 /// The request's spending figures, ready to show.
 pub struct DataLines {
     pub total: String,
@@ -236,6 +285,7 @@ struct RequestPage {
     explanation: Vec<String>,
     events: Vec<EventLine>,
     messages: Vec<MessageLine>,
+    suggestions: Vec<SuggestionLine>,
     forms: Vec<EventForm>,
     letters: Vec<&'static str>,
     vias: Vec<&'static str>,
@@ -400,6 +450,7 @@ impl RequestPage {
             explanation: d.explanation.iter().map(|l| line(l)).collect(),
             events,
             messages: thread.iter().map(MessageLine::of).collect(),
+            suggestions: d.suggestions.iter().map(SuggestionLine::of).collect(),
             forms,
             letters,
             vias: Via::ALL.iter().map(|v| v.as_str()).collect(),
@@ -445,6 +496,8 @@ fn done_sentence(done: &str) -> Option<&'static str> {
         "imported" => "The spending file was imported.",
         "cancelled" => "The import was cancelled; nothing was imported.",
         "total" => "The reported total was recorded.",
+        "applied" => "The event the reply suggests was logged.",
+        "dismissed" => "The suggestion was set aside; it is no longer offered.",
         _ => return None,
     })
 }
@@ -563,6 +616,74 @@ async fn void_event(
     .await;
     match done {
         Ok(l) => Ok(see_other(&format!("/requests/{}?done=voided#timeline", l.tracking_code))),
+        Err(err) => refused(&state, &s, code, err, None).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SuggestionForm {
+    kind: String,
+}
+
+/// The message and event kind a suggestion form names, the message checked to be this request's.
+fn suggestion_of(
+    conn: &rusqlite::Connection,
+    code: &str,
+    id: &str,
+    f: &SuggestionForm,
+) -> Result<(i64, Option<EventKind>)> {
+    let req = crate::store::request::find(conn, code)?;
+    let gone = || Error::NotFound { what: "reply", key: format!("{id} of {}", req.tracking_code) };
+    let id: i64 = id.parse().map_err(|_| gone())?;
+    match crate::store::suggestions::message(conn, id)? {
+        Some(m) if m.request_id == Some(req.id) => {}
+        _ => return Err(gone()),
+    }
+    let kind = blank(&f.kind).map(|k| k.parse::<EventKind>()).transpose()?;
+    Ok((id, kind))
+}
+
+/// Logs the event a reply suggests (`mail apply`).
+async fn apply_suggestion(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path((code, id)): Path<(String, String)>,
+    Posted(f): Posted<SuggestionForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "apply suggestions")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let done = with_db(&state, &s, move |conn| {
+        let (id, kind) = suggestion_of(conn, &c, &id, &f)?;
+        crate::ops::suggest::apply(conn, id, kind, today)
+    })
+    .await;
+    match done {
+        Ok(a) => Ok(see_other(&format!("/requests/{}?done=applied#timeline", a.logged.tracking_code))),
+        Err(err) => refused(&state, &s, code, err, None).await,
+    }
+}
+
+/// Sets a suggestion aside (`mail dismiss`).
+async fn dismiss_suggestion(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path((code, id)): Path<(String, String)>,
+    Posted(f): Posted<SuggestionForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "dismiss suggestions")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let done = with_db(&state, &s, move |conn| {
+        let (id, kind) = suggestion_of(conn, &c, &id, &f)?;
+        crate::ops::suggest::dismiss(conn, id, kind, today)
+    })
+    .await;
+    match done {
+        Ok(d) => Ok(see_other(&format!("/requests/{}?done=dismissed#suggestions", d.tracking_code))),
         Err(err) => refused(&state, &s, code, err, None).await,
     }
 }
