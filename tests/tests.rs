@@ -25,6 +25,7 @@ mod intake;
 mod layers;
 mod letters;
 mod mail_hostile;
+mod mail_kinds;
 mod migrations;
 mod output_hostile;
 mod replies;

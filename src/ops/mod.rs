@@ -6,6 +6,7 @@
 pub mod agency;
 pub mod campaign;
 pub mod config;
+pub mod contacts;
 pub mod data;
 pub mod database;
 pub mod fetch;

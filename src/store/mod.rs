@@ -5,6 +5,7 @@ pub mod agency;
 pub mod campaign;
 pub mod candidates;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod files;
 pub mod holiday;

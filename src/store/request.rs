@@ -196,7 +196,8 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
         "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed,
                                       responded)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR EXISTS (SELECT 1 FROM communications
-                                                  WHERE request_id = ?1 AND direction = 'inbound'))
+                                                  WHERE request_id = ?1 AND direction = 'inbound'
+                                                    AND kind IN ('reply', 'portal')))
          ON CONFLICT (request_id) DO UPDATE SET days_to_first_response = excluded.days_to_first_response,
             days_to_completion = excluded.days_to_completion, stopped_days = excluded.stopped_days,
             appealed = excluded.appealed, responded = excluded.responded",

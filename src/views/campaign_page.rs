@@ -216,8 +216,10 @@ impl Row {
 const CHANNEL: &str = "COALESCE((SELECT e.via FROM events e WHERE e.request_id = r.id AND e.kind = 'sent'
         AND e.voided_on IS NULL ORDER BY e.on_date DESC, e.id DESC LIMIT 1),
     CASE WHEN a.email IS NOT NULL THEN 'email' WHEN a.portal_url IS NOT NULL THEN 'portal' ELSE 'mail' END)";
-const LAST_IN: &str =
-    "(SELECT MAX(c.created_on) FROM communications c WHERE c.request_id = r.id AND c.direction = 'inbound')";
+/// The last message from the agency: a reply or its portal's notice (not a bounce or an
+/// out-of-office).
+const LAST_IN: &str = "(SELECT MAX(c.created_on) FROM communications c WHERE c.request_id = r.id
+        AND c.direction = 'inbound' AND c.kind IN ('reply', 'portal'))";
 const LAST_OUT: &str = "(SELECT MAX(COALESCE(c.sent_on, c.created_on)) FROM communications c
         WHERE c.request_id = r.id AND c.direction = 'outbound' AND c.state = 'sent')";
 

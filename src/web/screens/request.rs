@@ -43,6 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/requests/{code}/letter.txt", get(letter_txt))
         .route("/requests/{code}/letter.eml", get(letter_eml))
         .route("/requests/{code}/letter/send", post(letter_send))
+        .route("/requests/{code}/resend", post(resend))
         .route("/requests/{code}/data/upload", post(data_upload))
         .route("/requests/{code}/data/preview", get(data_preview))
         .route("/requests/{code}/data/confirm", post(data_confirm))
@@ -103,6 +104,8 @@ pub struct MessageLine {
     pub error: String,
     pub source: String,
     pub attachments: Vec<AttachmentLine>,
+    /// What the message is or what became of it ("automatic reply", "bounced on ...").
+    pub note: String,
     /// For a message tied to no request: the requests it is likely about.
     pub likely: Vec<LikelyLine>,
 }
@@ -131,10 +134,12 @@ impl LikelyLine {
 impl MessageLine {
     pub fn of(m: &Message) -> Self {
         let inbound = m.direction == "inbound";
+        let note = opt_line(&m.note);
         let what = if inbound {
-            match &m.matched_by {
-                Some(by) => format!("Reply received (matched by {by})"),
-                None => "Reply received".to_string(),
+            let by = m.matched_by.as_ref().map(|b| format!(" (matched by {b})")).unwrap_or_default();
+            match m.kind.as_deref() {
+                Some("autoreply") | Some("portal") | Some("bounce") if !note.is_empty() => format!("{note}{by}"),
+                _ => format!("Reply received{by}"),
             }
         } else {
             format!("{} letter ({})", m.letter.as_deref().unwrap_or("other"), m.channel)
@@ -152,6 +157,7 @@ impl MessageLine {
             error: opt_line(&m.error),
             source: opt_line(&m.source),
             attachments: m.attachments.iter().map(AttachmentLine::of).collect(),
+            note: if inbound { String::new() } else { note },
             likely: Vec::new(),
         }
     }
@@ -289,6 +295,10 @@ struct RequestPage {
     done: Option<&'static str>,
     message: Option<String>,
     today: String,
+    /// The letter that bounced, in a sentence, when one waits to be sent again.
+    bounced: Option<String>,
+    /// What to run to send it again from the command line.
+    resend_command: String,
 }
 
 impl RequestPage {
@@ -326,6 +336,20 @@ impl RequestPage {
         if let Some(r) = &d.agency_reference {
             facts.push(("Agency's reference", line(r)));
         }
+        for p in &d.portal_numbers {
+            facts.push(("Portal number", format!("{} {}", line(&p.portal), line(&p.number))));
+        }
+        let bounced = d.letter_bounced.as_ref().map(|b| {
+            let sent = b.sent_on.map(|d| format!(" of {d}")).unwrap_or_default();
+            let status = b.status.as_deref().map(|s| format!(" ({})", line(s))).unwrap_or_default();
+            let via = b.failed_recipient.as_deref().map(|f| format!(", via {}", line(f))).unwrap_or_default();
+            format!(
+                "The {} letter{sent} to {} was not delivered{status}{via}; the report came on {}. The agency never got it.",
+                b.letter,
+                line(&b.to),
+                b.on
+            )
+        });
         let events = d
             .events
             .iter()
@@ -436,6 +460,8 @@ impl RequestPage {
             done: None,
             message: None,
             today,
+            bounced,
+            resend_command: format!("foiatrack send --resend {} --to ADDRESS", d.tracking_code),
         }
     }
 }
@@ -466,6 +492,7 @@ fn done_sentence(done: &str) -> Option<&'static str> {
         "logged" => "The event was logged.",
         "voided" => "The event was voided; it stays in the history, struck through.",
         "sent" => "The letter was sent.",
+        "resent" => "The letter that bounced was sent again to the new address.",
         "imported" => "The spending file was imported.",
         "cancelled" => "The import was cancelled; nothing was imported.",
         "total" => "The reported total was recorded.",
@@ -842,6 +869,50 @@ async fn letter_send(
         }
         Err(_) => Err(err),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResendForm {
+    to: String,
+    make_main: String,
+}
+
+/// Sends the request's bounced letter again to another address, once (`send --resend`).
+async fn resend(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(code): Path<String>,
+    Posted(f): Posted<ResendForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "send letters")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let make_main = !f.make_main.trim().is_empty();
+    let sent = with_db(&state, &s, move |conn| {
+        crate::ops::send::check_resend(conn, &c, &f.to)?;
+        let sender = sender(conn)?;
+        let mut mailer = smtp()?;
+        crate::ops::send::resend(conn, &c, &f.to, make_main, &mut mailer, &sender, today)
+    })
+    .await;
+    let err = match sent {
+        Ok(r) if r.error.is_none() => {
+            return Ok(see_other(&format!("/requests/{}?done=resent#thread", r.tracking_code)));
+        }
+        Ok(r) => PageError::new(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "The mail server did not take the {} letter for {}: {}. It is still marked bounced; try again when the server answers.",
+                r.letter,
+                line(&r.to),
+                line(&r.error.unwrap_or_default())
+            ),
+        ),
+        Err(e) => e,
+    };
+    refused(&state, &s, code, err, None).await
 }
 
 // ---------------------------------------------------------------------------------------------
