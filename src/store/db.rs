@@ -30,9 +30,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/008_vendor_map.sql"),
     include_str!("../../migrations/009_page_indexes.sql"),
     include_str!("../../migrations/010_mail_kinds.sql"),
-    include_str!("../../migrations/012_suggestions.sql"),
-    // A migration's place in this list is its version: 011 reached main after 012, so it follows.
     include_str!("../../migrations/011_mailbox_state.sql"),
+    include_str!("../../migrations/012_suggestions.sql"),
 ];
 
 /// How long a writer waits for another writer before giving up.
