@@ -371,6 +371,7 @@ CREATE TABLE vendor_map_entries (
 -- 009: letters left 'sending' or refused by the mail server are few; pages find them directly.
 CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
 CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
+CREATE INDEX communications_unmatched ON communications (created_on, id) WHERE request_id IS NULL AND direction = 'inbound';
 
 -- A delivery report (kind 'bounce'): the letter it is about when found, the address that failed
 -- and the server's status code. Temporary reports (delays) are kept and change nothing.

@@ -8,3 +8,5 @@ CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_
 -- the campaign page and the home page look them up without reading every message.
 CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
 CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
+-- Replies waiting to be matched, oldest first, for the home page's bounded list and its count.
+CREATE INDEX communications_unmatched ON communications (created_on, id) WHERE request_id IS NULL AND direction = 'inbound';

@@ -233,3 +233,23 @@ fn the_server_speaks_https_itself_with_tls_cert_and_key() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn the_home_page_lists_the_oldest_fifty_unmatched_replies_and_counts_them_all() {
+    let env = Env::new();
+    let mut mbox = String::new();
+    for i in 1..=55 {
+        mbox += &format!(
+            "From someone@elsewhere.example.net Mon Mar 02 10:00:00 2026\nFrom: someone@elsewhere.example.net\nSubject: Message {i:02}\nDate: Mon, 2 Mar 2026 10:{i:02}:00 +0000\nMessage-ID: <m{i}@elsewhere.example.net>\n\nHello.\n\n"
+        );
+    }
+    let path = env.write("many.mbox", &mbox);
+    env.ok(&["mail", "import", path.to_str().unwrap()]);
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let home = server.get(Some(&owner), "/");
+    assert!(home.body.contains("Replies not yet matched (55)"), "{}", home.body);
+    assert!(home.body.contains("The oldest 50 are listed;"), "{}", home.body);
+    assert_eq!(home.body.matches("action=\"/replies/").count(), 50);
+    assert!(home.body.contains("Message 50") && !home.body.contains("Message 51"));
+}

@@ -23,14 +23,29 @@ pub struct Unmatched {
 }
 
 pub fn unmatched(conn: &Connection) -> Result<Vec<Unmatched>> {
-    let mut stmt = conn.prepare(
+    unmatched_first(conn, i64::MAX)
+}
+
+/// How many messages wait to be matched, without reading them.
+pub fn unmatched_count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM communications WHERE request_id IS NULL AND direction = 'inbound'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The first `limit` messages waiting to be matched, oldest first (for the home page, which
+/// shows a bounded list whatever the queue holds).
+pub fn unmatched_first(conn: &Connection, limit: i64) -> Result<Vec<Unmatched>> {
+    let mut stmt = conn.prepare_cached(
         "SELECT c.id, c.created_on, c.from_addr, c.subject, d.source,
                 (SELECT COUNT(*) FROM attachments a WHERE a.communication_id = c.id)
          FROM communications c JOIN inbound_details d ON d.communication_id = c.id
-         WHERE c.direction = 'inbound' AND c.request_id IS NULL ORDER BY c.created_on, c.id",
+         WHERE c.direction = 'inbound' AND c.request_id IS NULL ORDER BY c.created_on, c.id LIMIT ?1",
     )?;
     let v = stmt
-        .query_map([], |r| {
+        .query_map([limit], |r| {
             Ok(Unmatched {
                 id: r.get(0)?,
                 date: r.get(1)?,

@@ -54,6 +54,8 @@ impl Line {
 struct Home {
     chrome: Chrome,
     unmatched: Vec<mail::Unmatched>,
+    /// All the messages waiting, of which `unmatched` are the first.
+    unmatched_total: i64,
     failed: Vec<outbox::OutboxRow>,
     bounced: Vec<BouncedLine>,
     sections: Vec<Section>,
@@ -109,10 +111,10 @@ fn business_days_left(l: &Listed) -> String {
 
 async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
     let today = state.today();
-    let (d, unmatched, failed): (Digest, _, _) = read_db(&state, &s, move |conn| {
+    let (d, (unmatched, unmatched_total), failed): (Digest, _, _) = read_db(&state, &s, move |conn| {
         // Bounded: each list is the first LIMIT + 1 an index yields, whatever the database holds.
         let d = crate::views::needs_action::digest(conn, today, LIMIT + 1)?;
-        let unmatched = mail::unmatched(conn)?;
+        let unmatched = (mail::unmatched_first(conn, LIMIT as i64)?, mail::unmatched_count(conn)?);
         let failed: Vec<outbox::OutboxRow> = crate::views::needs_action::failed_letters(conn, LIMIT)?;
         Ok((d, unmatched, failed))
     })
@@ -134,7 +136,8 @@ async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResu
         .collect();
     let page = Home {
         chrome: Chrome::new(&s, "home", &state),
-        unmatched: unmatched.into_iter().take(LIMIT).collect(),
+        unmatched,
+        unmatched_total,
         failed,
         bounced: d.letters_bounced.iter().take(LIMIT).map(BouncedLine::of).collect(),
         sections: vec![
