@@ -126,6 +126,18 @@ fn a_dsn_bounce_is_tied_by_message_id_flags_the_request_and_never_acknowledges()
     assert_eq!(i["kind"], "bounce");
     assert_eq!(i["tracking_code"], code.as_str());
     assert_eq!(i["matched_by"], "bounced-message-id");
+    // The export says which message is a bounce and which letter it bounced.
+    let comms = env.json(&["export", "communications", "--format", "json"]);
+    let bounce = comms.as_array().unwrap().iter().find(|c| c["communication_id"] == i["communication_id"]).unwrap();
+    assert_eq!(bounce["kind"], "bounce");
+    let letter = comms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tracking_code"] == code.as_str() && c["letter"] == "request")
+        .unwrap();
+    assert_eq!(letter["kind"], serde_json::Value::Null, "kinds are for messages received");
+    assert_eq!(letter["bounced_by"], i["communication_id"]);
     assert_eq!(i["acknowledged"], false);
     assert_eq!(
         i["bounce"],

@@ -117,9 +117,9 @@ pub fn export(conn: &Connection, what: &str, campaign: Option<&str>, today: Naiv
         }
         "communications" => query(
             conn,
-            "SELECT m.id AS communication_id, r.tracking_code, m.direction, m.letter, m.channel, m.state,
+            "SELECT m.id AS communication_id, r.tracking_code, m.direction, m.kind, m.letter, m.channel, m.state,
                     m.created_on AS date, m.sent_on, m.from_addr AS from_address, m.to_addr AS to_address, m.subject,
-                    m.message_id, m.error, d.matched_by,
+                    m.message_id, m.error, d.matched_by, m.bounced_by,
                     (SELECT COUNT(*) FROM attachments x WHERE x.communication_id = m.id) AS attachments
              FROM communications m LEFT JOIN requests r ON r.id = m.request_id
              LEFT JOIN inbound_details d ON d.communication_id = m.id
