@@ -851,3 +851,70 @@ fn a_resend_killed_mid_send_is_left_sending_never_sent_twice_and_settled_by_reso
     assert_eq!(d["events"].as_array().unwrap().iter().filter(|e| e["voided_on"].is_null()).count(), 1);
     assert_eq!(contacts(&env, "oldtown-co")[1]["address"], "clerk@oldtown.example.org");
 }
+
+#[test]
+fn no_letter_goes_to_an_address_that_bounced_until_a_working_one_is_given() {
+    let (mut env, server) = sent_env();
+    let (code, dsn) = oldtown_dsn(&env);
+    import(&env, "dsn.eml", &dsn);
+    env.today = "2026-04-20".into();
+    let before = server.received().len();
+    let out = env
+        .cmd()
+        .env("FOIATRACK_SMTP_URL", server.url())
+        .env("FOIATRACK_FROM", "jane@newsroom.example.org")
+        .args(["followup", "--campaign", "overtime", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        err.contains("records@oldtown.example.org is marked failing for oldtown-co")
+            && err.contains(&format!("foiatrack send --resend {code} --to ADDRESS --make-main"))
+            && err.contains("foiatrack agency edit oldtown-co --email ADDRESS"),
+        "{err}"
+    );
+    assert!(!err.contains("()"), "{err}");
+    assert!(
+        !server.received()[before..].iter().any(|m| m.rcpt_to.contains(&"records@oldtown.example.org".to_string())),
+        "nothing went to the failing address"
+    );
+    let before = server.received().len();
+    // Once the agency has a working main address, the follow-up goes there.
+    env.ok(&["agency", "edit", "oldtown-co", "--email", "clerk@oldtown.example.org"]);
+    send(&env, &server, &["followup", "--campaign", "overtime", "--send"]);
+    let got = server.received();
+    assert_eq!(got.len(), before + 1, "only the follow-up that failed before goes now");
+    assert_eq!(got.last().unwrap().rcpt_to, vec!["clerk@oldtown.example.org".to_string()]);
+    assert!(got.last().unwrap().subject().contains(&code));
+}
+
+#[test]
+fn a_bounce_dated_before_our_letter_is_not_about_it() {
+    let (env, _server) = sent_env();
+    let code = code_of(&env, "oldtown-co");
+    // Our letter's address, but someone else's message from January (the fixture's date), before
+    // our letter went out: the address is all they share, and the dates rule it out.
+    let dsn = fixture(
+        "001-dsn-postfix-user-unknown.eml",
+        &[
+            ("<req-otn26-0001.1767716038@newsroom.example.com>", "<lunch-123@newsroom.example.org>"),
+            ("OTN26-0001", "lunch"),
+        ],
+    );
+    let i = import(&env, "dsn.eml", &dsn);
+    assert_eq!(i["kind"], "bounce");
+    assert_ne!(i["matched_by"], "bounced-recipient");
+    assert_eq!(show(&env, &code)["letter_bounced"], Value::Null);
+}
+
+#[test]
+fn a_file_without_a_sender_is_not_mail() {
+    let env = Env::new();
+    let f = env.write("notes.eml", "Subject: about OT-0001\nHello: world\n\nJust notes.\n");
+    let out = env.cmd().args(["mail", "import", f.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an email message (no From: address)"), "{err}");
+    assert_eq!(env.json(&["mail", "unmatched", "--format", "json"]), serde_json::json!([]));
+}

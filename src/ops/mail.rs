@@ -437,15 +437,16 @@ fn find_request(conn: &Connection, c: &Clues<'_>) -> Result<Option<(String, Matc
 }
 
 /// The letter a delivery report is about: by the Message-ID of our letter it returns, else by the
-/// address that failed (our latest letter to it).
-fn letter_for_bounce(conn: &Connection, b: &Bounce) -> Result<Option<(LetterRef, MatchedBy)>> {
+/// address that failed (our latest letter to it sent no later than the report: a report cannot be
+/// about a letter that went out after it).
+fn letter_for_bounce(conn: &Connection, b: &Bounce, on: NaiveDate) -> Result<Option<(LetterRef, MatchedBy)>> {
     if let Some(id) = &b.original_message_id
         && let Some(l) = mail_store::letter_by_message_id(conn, id)?
     {
         return Ok(Some((l, MatchedBy::BouncedMessageId)));
     }
     for r in &b.failed_recipients {
-        if let Some(l) = mail_store::latest_letter_to(conn, r)? {
+        if let Some(l) = mail_store::latest_letter_to(conn, r, on)? {
             return Ok(Some((l, MatchedBy::BouncedRecipient)));
         }
     }
@@ -509,12 +510,21 @@ pub fn import_message(
     let content_sha = sha256_hex(raw);
     let message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
     let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_ascii_lowercase();
+    if from.trim().is_empty() {
+        // A file of "name: value" lines is not mail; without a sender nothing can vouch for it.
+        return Err(Error::invalid("not an email message (no From: address)"));
+    }
     let to = addresses(msg.to());
     let cc = addresses(msg.cc());
     let subject = msg.subject().unwrap_or("").to_string();
     let body = msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default();
-    let date =
-        msg.date().and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)).unwrap_or(today);
+    // The message's own date, when it has a readable one within the dates foiatrack accepts
+    // (1900-2199); otherwise the day it was imported.
+    let date = msg
+        .date()
+        .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32))
+        .filter(|d| crate::core::dates::in_bounds(*d))
+        .unwrap_or(today);
     let mut imported = Imported {
         source: source.to_string(),
         communication_id: None,
@@ -569,7 +579,7 @@ pub fn import_message(
         number: k.reference.as_deref(),
     };
     let (letter, matched) = match &kind {
-        MailKind::Bounce(b) => match letter_for_bounce(conn, b)? {
+        MailKind::Bounce(b) => match letter_for_bounce(conn, b, date)? {
             Some((l, by)) => {
                 let code = l.tracking_code.clone();
                 (Some(l), Some((code, by)))

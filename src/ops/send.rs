@@ -465,6 +465,32 @@ fn capitalize_first(s: &str) -> String {
 
 /// Sends one letter exactly once. Errors before the server is contacted (no email, wrong
 /// status, already sent) are returned as `Err`; a delivery failure is an `Outcome` with an error.
+/// " (why)" for a failing address, from its note, or nothing.
+fn failing_why(c: &contacts::Contact) -> String {
+    c.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| format!(" ({})", visible(n))).unwrap_or_default()
+}
+
+/// A letter is not sent to an address known to bounce: it would bounce again and the request's
+/// clock would run on a letter nobody received.
+fn refuse_failing_address(conn: &Connection, req: &request::Request, to: Option<&str>) -> Result<()> {
+    let Some(to) = to.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(()) };
+    let agency_id: i64 = conn.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+    if let Some(c) = contacts::get(conn, agency_id, &to.to_ascii_lowercase())?
+        && c.state == contacts::ContactState::Failing
+    {
+        return Err(Error::invalid(format!(
+            "{}: {} is marked failing for {}{}; letters bounce there. Send a bounced letter again with `foiatrack send --resend {} --to ADDRESS --make-main`, or make a working address the agency's main one (`foiatrack agency edit {} --email ADDRESS`)",
+            req.tracking_code,
+            visible(to),
+            req.agency_key,
+            failing_why(&c),
+            req.tracking_code,
+            req.agency_key
+        )));
+    }
+    Ok(())
+}
+
 pub fn send(
     conn: &mut Connection,
     letter: &Letter,
@@ -494,6 +520,7 @@ pub fn send(
             p.tracking_code, p.letter, p.created_on, p.tracking_code
         )));
     }
+    refuse_failing_address(conn, &req, letter.to.as_deref())?;
     let message_id = new_message_id(&req.tracking_code, sender);
     let msg = message_on(letter, sender, &message_id, today)?;
     let to = letter.to.clone().unwrap_or_default();
@@ -824,9 +851,9 @@ fn resend_plan(conn: &Connection, code: &str, to: &str) -> Result<ResendPlan> {
         && c.state == contacts::ContactState::Failing
     {
         return Err(Error::invalid(format!(
-            "{code}: {normalized} is marked failing for {} ({}); give another address, or mark it good first with `foiatrack agency contact mark {} {normalized} good`",
+            "{code}: {normalized} is marked failing for {}{}; give another address, or mark it good first with `foiatrack agency contact mark {} {normalized} good`",
             req.agency_key,
-            c.note.as_deref().map(visible).unwrap_or_default(),
+            failing_why(&c),
             req.agency_key
         )));
     }

@@ -244,13 +244,14 @@ pub fn letter_by_message_id(conn: &Connection, message_id: &str) -> Result<Optio
 }
 
 /// Our most recent letter to `address` (any case) that went out, if any.
-pub fn latest_letter_to(conn: &Connection, address: &str) -> Result<Option<LetterRef>> {
+pub fn latest_letter_to(conn: &Connection, address: &str, by: NaiveDate) -> Result<Option<LetterRef>> {
     Ok(conn
         .prepare_cached(&format!(
             "{LETTER} WHERE c.direction = 'outbound' AND c.state IN ('sending', 'sent') AND lower(c.to_addr) = ?1
+               AND COALESCE(c.sent_on, c.created_on) <= ?2
              ORDER BY COALESCE(c.sent_on, c.created_on) DESC, c.id DESC LIMIT 1"
         ))?
-        .query_row([address.to_ascii_lowercase()], letter_ref)
+        .query_row(rusqlite::params![address.to_ascii_lowercase(), by], letter_ref)
         .optional()?)
 }
 
