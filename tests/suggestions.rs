@@ -531,3 +531,32 @@ fn on_the_web_a_reply_with_two_suggestions_has_a_button_each_and_one_can_be_dism
     assert_eq!(a.status, 422);
     assert!(a.body.contains("unknown eventkind &#39;lost&#39;"), "{}", a.body);
 }
+
+#[test]
+fn assign_suggested_refuses_when_two_requests_are_just_as_likely() {
+    let env = setup();
+    // The city's own address, with nothing saying which of its two open requests it is about.
+    let id = import(
+        &env,
+        "which.eml",
+        &eml(
+            "records@city-co.example.org",
+            "Hello",
+            "Fri, 27 Feb 2026 11:00:00 -0700",
+            "w1@city-co.example.org",
+            "Call me.\n",
+        ),
+    );
+    let list = env.json(&["mail", "unmatched", "--format", "json"]);
+    let s = &list.as_array().unwrap().iter().find(|m| m["id"] == id).unwrap()["suggestions"];
+    assert_eq!(s[0]["score"], s[1]["score"], "{s}");
+    let err = env.fails(&["mail", "assign", &id.to_string(), "--suggested"], 1);
+    let (a, b) = (s[0]["tracking_code"].as_str().unwrap(), s[1]["tracking_code"].as_str().unwrap());
+    assert_eq!(
+        err,
+        format!(
+            "error: message {id} points to {a} and {b} equally; give the tracking code: foiatrack mail assign {id} CODE\n"
+        )
+    );
+    assert_eq!(env.json(&["mail", "unmatched", "--format", "json"]).as_array().unwrap().len(), 1, "nothing assigned");
+}

@@ -46,11 +46,21 @@ pub fn assign_suggested(conn: &mut Connection, id: i64, today: NaiveDate) -> Res
         return Err(Error::invalid(format!("message {id} is already tied to a request")));
     }
     let finder = Finder::new(&crate::store::candidates::prefixes(conn)?);
-    let Some(best) = likely(conn, &finder, &m)?.into_iter().next() else {
+    let mut found = likely(conn, &finder, &m)?.into_iter();
+    let Some(best) = found.next() else {
         return Err(Error::invalid(format!(
             "message {id} has no suggested request (nothing in it points to one); give the tracking code: foiatrack mail assign {id} CODE"
         )));
     };
+    // "The first" must mean something: two requests just as likely are a person's choice.
+    if let Some(second) = found.next()
+        && second.score >= best.score
+    {
+        return Err(Error::invalid(format!(
+            "message {id} points to {} and {} equally; give the tracking code: foiatrack mail assign {id} CODE",
+            best.candidate.tracking_code, second.candidate.tracking_code
+        )));
+    }
     let imported = crate::ops::mail::assign(conn, id, &best.candidate.tracking_code, today)?;
     Ok(AssignedSuggested {
         imported,
