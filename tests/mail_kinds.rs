@@ -918,3 +918,31 @@ fn a_file_without_a_sender_is_not_mail() {
     assert!(err.contains("not an email message (no From: address)"), "{err}");
     assert_eq!(env.json(&["mail", "unmatched", "--format", "json"]), serde_json::json!([]));
 }
+
+#[test]
+fn only_new_addresses_at_the_agency_are_offered_as_its_contacts() {
+    let (env, _server) = sent_env();
+    let code = code_of(&env, "oldtown-co");
+    let reply = |from: &str, id: &str| {
+        format!(
+            "From: {from}\nTo: jane@newsroom.example.org\nSubject: Re: {code}\nDate: Wed, 4 Mar 2026 10:00:00 -0700\nMessage-ID: <{id}>\n\nNoted.\n"
+        )
+    };
+    // Another agency's address, quoting our code: not Oldtown's contact.
+    let i = import(&env, "a.eml", &reply("foia@parks.example.org", "a1@parks.example.org"));
+    assert_eq!(i["tracking_code"], code.as_str());
+    assert_eq!(i["offered_contact"], Value::Null);
+    // An address at an unrelated domain: not offered either.
+    let i = import(&env, "b.eml", &reply("someone@webmail.example.net", "b1@webmail.example.net"));
+    assert_eq!(i["offered_contact"], Value::Null);
+    // A colleague at the town's own domain is.
+    let i = import(&env, "c.eml", &reply("deputy.clerk@oldtown.example.org", "c1@oldtown.example.org"));
+    assert_eq!(i["offered_contact"], "deputy.clerk@oldtown.example.org");
+    let contacts = env.json(&["agency", "show", "oldtown-co", "--format", "json"])["contacts"].clone();
+    let addresses: Vec<&str> = contacts.as_array().unwrap().iter().map(|c| c["address"].as_str().unwrap()).collect();
+    assert_eq!(
+        addresses,
+        ["records@oldtown.example.org", "deputy.clerk@oldtown.example.org"],
+        "the main address first"
+    );
+}

@@ -98,12 +98,16 @@ pub enum ReplySeen {
     Confirmed,
     /// Already good.
     Unchanged,
+    /// A new address that is another agency's, or at a domain none of this agency's addresses
+    /// use: not offered (a forwarded message or a colleague elsewhere must not become a contact).
+    NotOffered,
 }
 
 /// A reply came from `address` (normalized) at the agency on `on`: a known address is good, a
 /// new one is offered as an unconfirmed contact.
 pub fn reply_from(tx: &Transaction<'_>, agency_id: i64, address: &str, on: NaiveDate) -> Result<ReplySeen> {
     let seen = match get(tx, agency_id, address)? {
+        None if !offerable(tx, agency_id, address)? => return Ok(ReplySeen::NotOffered),
         None => {
             tx.execute(
                 "INSERT INTO agency_contacts (agency_id, address, state, source, first_seen, last_seen, note)
@@ -122,6 +126,29 @@ pub fn reply_from(tx: &Transaction<'_>, agency_id: i64, address: &str, on: Naive
         params![agency_id, address, on],
     )?;
     Ok(seen)
+}
+
+/// Whether a new address may be offered as the agency's contact: its domain is one the agency's
+/// own addresses use, and no other agency has it.
+fn offerable(conn: &Connection, agency_id: i64, address: &str) -> Result<bool> {
+    let Some((_, domain)) = address.rsplit_once('@') else { return Ok(false) };
+    let elsewhere: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM agency_contacts WHERE address = ?2 AND agency_id <> ?1)
+             OR EXISTS (SELECT 1 FROM agencies WHERE lower(trim(email)) = ?2 AND id <> ?1)",
+        params![agency_id, address],
+        |r| r.get(0),
+    )?;
+    if elsewhere {
+        return Ok(false);
+    }
+    let same_domain: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM agency_contacts WHERE agency_id = ?1 AND substr(address, instr(address, '@') + 1) = ?2)
+             OR EXISTS (SELECT 1 FROM agencies WHERE id = ?1
+                          AND substr(lower(trim(email)), instr(lower(trim(email)), '@') + 1) = ?2)",
+        params![agency_id, domain],
+        |r| r.get(0),
+    )?;
+    Ok(same_domain)
 }
 
 /// A letter to `address` (normalized) bounced on `on`: the address is failing for the agency.
