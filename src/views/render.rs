@@ -23,9 +23,20 @@ pub fn table(columns: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> S
     t.force_no_tty();
     t.set_header(columns.iter().map(|c| printable_line(&c.replace('_', " ").to_uppercase()).into_owned()));
     for r in rows {
-        t.add_row(r.iter().map(|c| printable(c).into_owned()));
+        t.add_row(r.iter().map(|c| clip_cell(printable(c).into_owned())));
     }
     t.trim_fmt()
+}
+
+/// The most characters a table cell shows: a two-megabyte subject must not become a
+/// two-megabyte table (JSON and CSV keep the whole value).
+pub const MAX_CELL_CHARS: usize = 200;
+
+fn clip_cell(s: String) -> String {
+    match s.char_indices().nth(MAX_CELL_CHARS) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s,
+    }
 }
 
 /// Text from outside (agency names, notes, subjects, file names) made safe to print on a
@@ -1003,6 +1014,15 @@ pub fn findings_document_with(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn long_cells_are_cut_in_tables_only() {
+        let long = "x".repeat(5_000);
+        let t = table(&["subject"], [vec![long.clone()]]);
+        assert_eq!(t.lines().nth(2).unwrap().trim(), format!("{}…", "x".repeat(MAX_CELL_CHARS)));
+        assert_eq!(clip_cell("é".repeat(3)), "ééé");
+    }
+
     use super::*;
 
     #[test]
