@@ -830,10 +830,12 @@ fn a_resend_killed_mid_send_is_left_sending_never_sent_twice_and_settled_by_reso
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let sending =
         || env.json(&["outbox", "--format", "json"]).as_array().unwrap().iter().any(|o| o["state"] == "sending");
-    while !sending() {
+    // Killed once the server has the whole message and before it answers.
+    while slow.in_hand() == 0 {
         assert!(std::time::Instant::now() < deadline, "nothing was being sent");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    assert!(sending(), "the row was committed as 'sending' before the server was contacted");
     child.kill().unwrap();
     child.wait().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2000));
