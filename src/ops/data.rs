@@ -739,57 +739,14 @@ pub fn import(
     // is removed when dropped. A dry run keeps nothing, so it reads the file where it is.
     let stage_while_reading = !opts.dry_run && matches!(sniff(path)?, Format::Csv);
     let staged = if opts.dry_run || stage_while_reading { None } else { Some(store.stage_file(path)?) };
-    let (sha, source): (String, &Path) = match &staged {
-        Some(st) => (st.sha256.clone(), st.path()),
-        None => (hash_file(path)?, path),
-    };
+    let source: &Path = staged.as_ref().map_or(path, |st| st.path());
     let stage = stage_while_reading.then_some(store);
 
     let tx = super::begin(conn)?;
-    let existing: Option<(i64, NaiveDate)> = tx
-        .query_row(
-            "SELECT id, imported_on FROM data_sources WHERE request_id = ?1 AND sha256 = ?2",
-            params![req.id, sha],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((_, on)) = existing
-        && !opts.replace
-    {
-        return Err(Error::invalid(format!(
-            "{file} was imported for {} already on {on}; use --replace to replace its rows",
-            req.tracking_code
-        )));
-    }
-    let replaced = if let Some((id, _)) = existing {
-        tx.execute("DELETE FROM transactions WHERE source_id = ?1", [id])?;
-        tx.execute("DELETE FROM data_sources WHERE id = ?1", [id])?;
-        true
-    } else {
-        false
-    };
-    match &staged {
-        Some(st) => st.record(&tx)?,
-        None => {
-            let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
-            tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
-        }
-    }
-    tx.execute(
-        "INSERT INTO data_sources (request_id, sha256, file_name, format, sheet, header_row, columns, vendor_pattern,
-                                   imported_on, rows_read)
-         VALUES (?1, ?2, ?3, 'csv', NULL, 1, '', ?4, ?5, 0)",
-        params![req.id, sha, file, pattern_text, today],
-    )?;
-    let source_id = tx.last_insert_rowid();
-    // What the request's dataset counts already (without the rows replaced), so the sums with
-    // this file can be checked before anything is committed.
-    let counted_before = counted_by_year(&tx, req.id)?;
-
     let s = ImportSummary {
         tracking_code: req.tracking_code.clone(),
         file: file.to_string(),
-        sha256: sha.clone(),
+        sha256: String::new(),
         format: String::new(),
         sheet: None,
         header_row: 0,
@@ -810,7 +767,7 @@ pub fn import(
         outside_period_examples: Vec::new(),
         vendors: Vec::new(),
         problems: Vec::new(),
-        replaced,
+        replaced: false,
         dry_run: opts.dry_run,
     };
     // The file is read and checked on one thread while this one writes the rows it passes on, in
@@ -826,14 +783,60 @@ pub fn import(
     let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
     let (checked, written) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| check_rows(source, stage, &check, s, to_writer, spare));
-        let written = write_rows(&tx, source_id, &batches, &recycle);
+        // Meanwhile: the file's hash, its data source, then its rows as they come.
+        let written = (|| -> Result<_> {
+            let sha = match &staged {
+                Some(st) => st.sha256.clone(),
+                None => hash_file(path)?,
+            };
+            let existing: Option<(i64, NaiveDate)> = tx
+                .query_row(
+                    "SELECT id, imported_on FROM data_sources WHERE request_id = ?1 AND sha256 = ?2",
+                    params![req.id, sha],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((_, on)) = existing
+                && !opts.replace
+            {
+                return Err(Error::invalid(format!(
+                    "{file} was imported for {} already on {on}; use --replace to replace its rows",
+                    req.tracking_code
+                )));
+            }
+            if let Some((id, _)) = existing {
+                tx.execute("DELETE FROM transactions WHERE source_id = ?1", [id])?;
+                tx.execute("DELETE FROM data_sources WHERE id = ?1", [id])?;
+            }
+            match &staged {
+                Some(st) => st.record(&tx)?,
+                None => {
+                    let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
+                    tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO data_sources (request_id, sha256, file_name, format, sheet, header_row, columns, vendor_pattern,
+                                           imported_on, rows_read)
+                 VALUES (?1, ?2, ?3, 'csv', NULL, 1, '', ?4, ?5, 0)",
+                params![req.id, sha, file, pattern_text, today],
+            )?;
+            let source_id = tx.last_insert_rowid();
+            // What the request's dataset counts already (without the rows replaced), so the sums
+            // with this file can be checked before anything is committed.
+            let counted_before = counted_by_year(&tx, req.id)?;
+            write_rows(&tx, source_id, &batches, &recycle)?;
+            Ok((sha, source_id, counted_before, existing.is_some()))
+        })();
         // A reader still sending after a failed write stops at its next batch.
         drop(batches);
         let checked = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (checked, written)
     });
-    written?;
+    let (sha, source_id, counted_before, replaced) = written?;
     let Checked { mut s, vendors, matched_sum, matched_by_year, columns, staged_as_read } = checked?;
+    s.sha256 = sha.clone();
+    s.replaced = replaced;
     let staged = match staged_as_read {
         Some(st) if st.sha256 != sha => {
             return Err(Error::invalid(format!("{file} changed while it was being imported; nothing was imported")));
