@@ -209,9 +209,14 @@ BEGIN
 END;
 
 -- A message or letter to or from an agency about a request: outbound letters as sent (full
--- text), inbound replies as received. An outbound email is written here as 'sending' and
+-- text), inbound messages as received. An outbound email is written here as 'sending' and
 -- committed before the SMTP server is contacted, and marked 'sent' once the server accepts it,
--- so a crash can neither send a letter twice nor forget one that went out.
+-- so a crash can neither send a letter twice nor forget one that went out. `kind` says what an
+-- inbound message is: a reply a person wrote, a delivery failure report ('bounce', details in
+-- bounces), an automatic reply (out-of-office, automatic receipt) or a records-portal
+-- notification; only replies and portal mail count as the agency answering. A letter that
+-- bounced points at the report (`bounced_by`); a letter sent again after a bounce points at the
+-- letter it replaces (`resends`).
 CREATE TABLE communications (
     id         INTEGER PRIMARY KEY,
     request_id INTEGER REFERENCES requests (id),
@@ -228,19 +233,18 @@ CREATE TABLE communications (
     sent_on    TEXT,
     error      TEXT,
     attempts   INTEGER NOT NULL DEFAULT 1 CHECK (attempts > 0),
+    kind       TEXT CHECK (kind IS NULL OR kind IN ('reply', 'bounce', 'autoreply', 'portal')),
+    bounced_by INTEGER REFERENCES communications (id),
+    resends    INTEGER REFERENCES communications (id),
     CHECK (direction = 'inbound' OR (request_id IS NOT NULL AND letter IS NOT NULL)),
     CHECK ((direction = 'inbound') = (state = 'received'))
 );
 CREATE INDEX communications_request ON communications (request_id, direction);
 
--- The database itself refuses a second request letter, or a second follow-up on one day.
-CREATE UNIQUE INDEX communications_one_request_letter ON communications (request_id)
-    WHERE direction = 'outbound' AND letter = 'request' AND state IN ('sending', 'sent');
-CREATE UNIQUE INDEX communications_one_followup_a_day ON communications (request_id, created_on)
-    WHERE direction = 'outbound' AND letter = 'followup' AND state IN ('sending', 'sent');
-
 -- What an inbound message carries besides the communication row: how it threads, how it was
--- matched to a request, and its content hash (for messages without a Message-ID).
+-- matched to a request, its content hash (for messages without a Message-ID), the sender's name,
+-- and what its kind carries: the records portal that sent it, the portal's number or the agency's
+-- reference it gives, and whether it is an automatic receipt acknowledging the request.
 CREATE TABLE inbound_details (
     communication_id INTEGER PRIMARY KEY REFERENCES communications (id),
     cc               TEXT,
@@ -248,8 +252,13 @@ CREATE TABLE inbound_details (
     refs             TEXT,
     content_sha256   TEXT NOT NULL UNIQUE,
     matched_by       TEXT CHECK (matched_by IS NULL OR matched_by IN ('in-reply-to', 'tracking-code',
-                         'plus-address', 'sender', 'assigned')),
-    source           TEXT NOT NULL
+                         'plus-address', 'sender', 'assigned', 'bounced-message-id', 'bounced-recipient',
+                         'portal-number', 'agency-reference')),
+    source           TEXT NOT NULL,
+    from_name        TEXT,
+    portal           TEXT,
+    reference        TEXT,
+    receipt          INTEGER NOT NULL DEFAULT 0 CHECK (receipt IN (0, 1))
 );
 
 -- A stored file, content-addressed: the bytes live in the files folder beside the database
@@ -318,10 +327,10 @@ CREATE TABLE request_metrics (
     days_to_completion      INTEGER,
     stopped_days            INTEGER NOT NULL DEFAULT 0,
     appealed                INTEGER NOT NULL DEFAULT 0 CHECK (appealed IN (0, 1)),
-    -- The agency answered at all: an agency event or any reply received.
+    -- The agency answered at all: an agency event, or a reply or portal message received.
     responded               INTEGER NOT NULL DEFAULT 0 CHECK (responded IN (0, 1))
 );
-CREATE INDEX requests_campaign_status ON requests (campaign_id, status);
+CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on);
 CREATE INDEX communications_inbound ON communications (request_id) WHERE direction = 'inbound';
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
@@ -357,4 +366,113 @@ CREATE TABLE vendor_map_entries (
     vendor      TEXT NOT NULL CHECK (vendor <> '' AND length(vendor) <= 100),
     PRIMARY KEY (campaign_id, position),
     UNIQUE (campaign_id, pattern)
+);
+
+-- 009: letters left 'sending' or refused by the mail server are few; pages find them directly.
+CREATE INDEX communications_sending ON communications (request_id) WHERE state = 'sending';
+CREATE INDEX communications_failed ON communications (request_id) WHERE state = 'failed';
+
+-- A delivery report (kind 'bounce'): the letter it is about when found, the address that failed
+-- and the server's status code. Temporary reports (delays) are kept and change nothing.
+CREATE TABLE bounces (
+    communication_id INTEGER PRIMARY KEY REFERENCES communications (id),
+    letter_id        INTEGER REFERENCES communications (id),
+    recipient        TEXT,
+    status           TEXT,
+    permanent        INTEGER NOT NULL CHECK (permanent IN (0, 1))
+);
+CREATE INDEX bounces_letter ON bounces (letter_id);
+
+-- A records portal's number for a request (NextRequest "26-118", GovQA "R001234-010126"), read
+-- from its mail; later mail quoting the number is matched to the request.
+CREATE TABLE request_portal_numbers (
+    request_id      INTEGER NOT NULL REFERENCES requests (id),
+    portal          TEXT NOT NULL CHECK (portal <> ''),
+    number          TEXT NOT NULL CHECK (number <> '' AND length(number) <= 64),
+    first_seen_comm INTEGER NOT NULL REFERENCES communications (id),
+    PRIMARY KEY (request_id, portal, number)
+);
+CREATE INDEX request_portal_numbers_number ON request_portal_numbers (number);
+
+-- An address at an agency and whether it works: good (a reply came from it), failing (a letter
+-- to it bounced) or unconfirmed (from the agency list, a reply from a new address, added by
+-- hand, or a resend). The agency's main address (agencies.email) is always one of them.
+CREATE TABLE agency_contacts (
+    agency_id  INTEGER NOT NULL REFERENCES agencies (id),
+    address    TEXT NOT NULL CHECK (address <> '' AND address = lower(address)),
+    state      TEXT NOT NULL CHECK (state IN ('good', 'failing', 'unconfirmed')),
+    source     TEXT NOT NULL CHECK (source IN ('agency-list', 'reply', 'bounce', 'resend', 'added')),
+    first_seen TEXT,
+    last_seen  TEXT,
+    note       TEXT,
+    PRIMARY KEY (agency_id, address)
+);
+CREATE INDEX agency_contacts_address ON agency_contacts (address);
+
+-- The main address of an agency, as imported, added or edited, is a contact too.
+CREATE TRIGGER agencies_email_contact AFTER INSERT ON agencies
+WHEN NEW.email IS NOT NULL AND trim(NEW.email) <> ''
+BEGIN
+    INSERT INTO agency_contacts (agency_id, address, state, source)
+    SELECT NEW.id, lower(trim(NEW.email)), 'unconfirmed', 'agency-list'
+    WHERE NOT EXISTS (SELECT 1 FROM agency_contacts WHERE agency_id = NEW.id AND address = lower(trim(NEW.email)));
+END;
+
+CREATE TRIGGER agencies_email_contact_edit AFTER UPDATE OF email ON agencies
+WHEN NEW.email IS NOT NULL AND trim(NEW.email) <> ''
+BEGIN
+    INSERT INTO agency_contacts (agency_id, address, state, source)
+    SELECT NEW.id, lower(trim(NEW.email)), 'unconfirmed', 'agency-list'
+    WHERE NOT EXISTS (SELECT 1 FROM agency_contacts WHERE agency_id = NEW.id AND address = lower(trim(NEW.email)));
+END;
+
+-- The database itself refuses a second request letter, or a second follow-up on one day. A
+-- letter that bounced no longer counts, so it can be sent again, and a bounced letter is sent
+-- again at most once at a time.
+CREATE UNIQUE INDEX communications_one_request_letter ON communications (request_id)
+    WHERE direction = 'outbound' AND letter = 'request' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
+CREATE UNIQUE INDEX communications_one_followup_a_day ON communications (request_id, created_on)
+    WHERE direction = 'outbound' AND letter = 'followup' AND state IN ('sending', 'sent') AND bounced_by IS NULL;
+CREATE UNIQUE INDEX communications_one_resend ON communications (resends)
+    WHERE resends IS NOT NULL AND state IN ('sending', 'sent');
+CREATE INDEX communications_bounced ON communications (bounced_by) WHERE bounced_by IS NOT NULL;
+
+-- 012: an event suggested by an inbound message (core::reply::suggest) that a person applied (the
+-- event it logged) or dismissed. Either way it is not offered again.
+CREATE TABLE suggestion_actions (
+    communication_id INTEGER NOT NULL REFERENCES communications (id),
+    event_kind       TEXT NOT NULL CHECK (event_kind IN ('acknowledged', 'extended', 'estimated', 'fee',
+                         'clarification', 'partial', 'completed', 'rejected', 'no-records')),
+    action           TEXT NOT NULL CHECK (action IN ('applied', 'dismissed')),
+    event_id         INTEGER REFERENCES events (id),
+    acted_on         TEXT NOT NULL,
+    actor            TEXT NOT NULL,
+    PRIMARY KEY (communication_id, event_kind),
+    CHECK ((action = 'applied') = (event_id IS NOT NULL))
+);
+
+-- Candidate look-ups for an unmatched message: agencies by the domain of their address and by
+-- name, requests by the agency's reference number (all as SQLite's lower() writes them).
+CREATE INDEX agencies_email_domain ON agencies (lower(substr(email, instr(email, '@') + 1)));
+CREATE INDEX agencies_name_lower ON agencies (lower(name));
+CREATE INDEX requests_agency_reference ON requests (lower(agency_reference)) WHERE agency_reference IS NOT NULL;
+
+-- What `mail fetch` has read from each IMAP folder: per account, server (host:port) and folder,
+-- the folder's UIDVALIDITY and the highest UID read (imported, found already imported, or
+-- skipped and reported). When the server reports another UIDVALIDITY it has renumbered the
+-- folder: last_uid goes back to 0 and the folder is read again (import recognises messages it
+-- already has). claimed_by and claimed_until mark the one fetch working on the folder, so two at
+-- once do not both import.
+CREATE TABLE mailbox_state (
+    account       TEXT NOT NULL CHECK (length(account) <= 320),
+    host          TEXT NOT NULL CHECK (host <> '' AND length(host) <= 270),
+    folder        TEXT NOT NULL CHECK (folder <> '' AND length(folder) <= 1000),
+    uidvalidity   INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),
+    last_uid      INTEGER NOT NULL DEFAULT 0 CHECK (last_uid BETWEEN 0 AND 4294967295),
+    updated_on    TEXT NOT NULL,
+    -- "pid 4242 on HOST": the process holding the claim, until claimed_until (Unix seconds).
+    claimed_by    TEXT,
+    claimed_until INTEGER,
+    PRIMARY KEY (account, host, folder),
+    CHECK ((claimed_by IS NULL) = (claimed_until IS NULL))
 );

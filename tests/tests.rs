@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod cli;
 
+mod imap_server;
 mod smtp_server;
 mod util;
 mod web;
@@ -20,12 +21,16 @@ mod core;
 mod data_hostile;
 mod foundation;
 mod help;
+mod imap;
 mod intake;
 mod layers;
 mod letters;
 mod mail_hostile;
+mod mail_kinds;
 mod migrations;
 mod output_hostile;
+mod replies;
 mod reports;
 mod spending;
+mod suggestions;
 mod workflow;

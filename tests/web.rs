@@ -99,7 +99,7 @@ fn other_addresses_need_users_and_tls_in_front() {
         .unwrap();
     assert!(out.status.success());
     let err = env.fails(&["serve", "--bind", "0.0.0.0:0"], 1);
-    assert!(err.contains("--behind-proxy"), "{err}");
+    assert!(err.contains("--behind-proxy") && err.contains("--tls-cert and --tls-key"), "{err}");
 }
 
 #[test]
@@ -121,4 +121,115 @@ fn the_home_page_lists_appeal_windows_about_to_close() {
     assert!(home.body.contains("Appeal windows closing (1)"), "{}", home.body);
     assert!(home.body.contains(&format!("file with Office of Open Records by {closes}")), "{}", home.body);
     assert!(home.body.contains("<a href=\"/requests/W-0001\">W-0001</a>"));
+}
+
+/// One HTTPS GET with rustls, trusting only `ca_pem`: (status line, headers and body).
+fn https_get(addr: &str, ca_pem: &str, path: &str) -> std::io::Result<String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap().to_owned();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(tls, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => {}
+        // Some servers close without a TLS close_notify; what arrived is the answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+        Err(e) => return Err(e),
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[test]
+fn the_server_speaks_https_itself_with_tls_cert_and_key() {
+    let env = Env::new();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert_pem = env.write("cert.pem", &cert.cert.pem());
+    let key_pem = env.write("key.pem", &cert.signing_key.serialize_pem());
+    // The flags go together, and not with --behind-proxy.
+    let err = env.fails(&["serve", "--tls-cert", cert_pem.to_str().unwrap()], 2);
+    assert!(err.contains("--tls-key"), "{err}");
+    let err = env.fails(
+        &["serve", "--behind-proxy", "--tls-cert", cert_pem.to_str().unwrap(), "--tls-key", key_pem.to_str().unwrap()],
+        2,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    // A key that is not a key is one sentence naming the file, before anything listens.
+    let bogus = env.write("bogus.pem", "not a key\n");
+    let err = env.fails(
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert_pem.to_str().unwrap(),
+            "--tls-key",
+            bogus.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.contains("bogus.pem") && err.contains("private key"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // Other addresses accept TLS in place of a proxy once there are users.
+    let out = env
+        .cmd()
+        .args(["user", "add", "ada", "--role", "admin"])
+        .write_stdin("a long enough secret\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_foiatrack"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert_pem)
+        .arg("--tls-key")
+        .arg(&key_pem)
+        .env("FOIATRACK_DB", &env.db)
+        .env("FOIATRACK_TODAY", &env.today)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    let link = first.trim().to_string();
+    let result = std::panic::catch_unwind(|| {
+        assert!(link.starts_with("https://127.0.0.1:") && link.contains("/signin?token="), "{link}");
+        let addr = link["https://".len()..link.find("/signin").unwrap()].to_string();
+        let path = &link[link.find("/signin").unwrap()..];
+        let answer = https_get(&addr, &cert.cert.pem(), path).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+        let cookie =
+            answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: ft_session=")).expect("a cookie");
+        assert!(
+            cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        // Plain HTTP on the same port gets no page.
+        let mut plain = std::net::TcpStream::connect(&addr).unwrap();
+        plain.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        std::io::Write::write_all(&mut plain, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut plain, &mut buf);
+        assert!(!String::from_utf8_lossy(&buf).contains("HTTP/1.1 200"), "no page over plain HTTP");
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
 }

@@ -1,8 +1,10 @@
 //! The web workspace in a real browser: Debian's headless Chromium, driven over WebDriver by its
 //! chromedriver (`fantoccini`). Signs in with the link `foiatrack serve` prints, edits an agency,
 //! sets a requester setting, adds a user, opens the report and finds its chart, logs an event
-//! from a request page (once that page exists), and saves a screenshot of the home page for the
-//! README (`target/web-home.png`).
+//! from a request page, uploads a p-card spreadsheet and confirms its preview, uploads a reply
+//! nobody could match and assigns it, sends the follow-ups due from the home page to the test
+//! mail server on 127.0.0.1 and finds them on a timeline, and saves a screenshot of the home page
+//! for the README (`target/web-home.png`).
 //!
 //! CI (`.ci/run`) installs chromium and chromium-driver and sets FOIATRACK_REQUIRE_BROWSER=1, so
 //! a missing browser fails there; elsewhere the test says it skipped and stops.
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+use crate::smtp_server::{Options, SmtpServer};
 use crate::util::Env;
 use crate::web_util::Server;
 
@@ -138,19 +141,30 @@ fn demo() -> Env {
 fn the_workspace_works_in_a_real_browser() {
     let Some((chromium, driver)) = browser() else { return };
     let env = demo();
-    let server = Server::start(&env, &[]);
+    // Letters go to the test mail server on 127.0.0.1.
+    let smtp = SmtpServer::start(Options::default());
+    let smtp_url = smtp.url();
+    let server = Server::start_with_env(
+        &env,
+        &[],
+        &[
+            ("FOIATRACK_SMTP_URL", smtp_url.as_str()),
+            ("FOIATRACK_FROM", "Jane Doe <jane@newsroom.example.org>"),
+            ("FOIATRACK_REPLY_TO", "records+{code}@newsroom.example.org"),
+        ],
+    );
     let driver = Driver::start(&driver);
     let profile = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let c = connect(&driver, &chromium, profile.path()).await;
-        let outcome = steps(&c, &server, &env).await;
+        let outcome = steps(&c, &server, &env, &smtp).await;
         c.close().await.unwrap();
         outcome
     });
 }
 
-async fn steps(c: &Client, server: &Server, env: &Env) {
+async fn steps(c: &Client, server: &Server, env: &Env, smtp: &SmtpServer) {
     let base = &server.base;
     // The printed link signs in and lands on what needs action.
     c.goto(&server.sign_in_link).await.unwrap();
@@ -253,6 +267,222 @@ async fn steps(c: &Client, server: &Server, env: &Env) {
     let shown = env.json(&["request", "show", &code, "--format", "json"]);
     let event = shown["events"].as_array().unwrap().iter().find(|e| e["note"] == "Called the clerk from the browser");
     assert_eq!(event.expect("the note is logged")["actor"], "owner", "the event records who logged it");
+
+    phone_width_and_labels(c, server, &code).await;
+    spending_upload(c, server, env).await;
+    assign_a_reply(c, server, env).await;
+    send_followups(c, server, env, smtp).await;
+}
+
+/// At phone width (375 px) no page scrolls sideways (wide tables scroll in their own box), and
+/// every visible form control has a label a screen reader can read.
+async fn phone_width_and_labels(c: &Client, server: &Server, code: &str) {
+    c.set_window_size(375, 800).await.unwrap();
+    for path in [
+        "/".to_string(),
+        "/campaigns/amazon-2016".into(),
+        format!("/requests/{code}"),
+        "/replies".into(),
+        "/agencies".into(),
+        "/laws/CO".into(),
+        "/reports".into(),
+    ] {
+        c.goto(&format!("{}{path}", server.base)).await.unwrap();
+        wait_for(c, "main h1").await;
+        let widths =
+            c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
+        let (page, window) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(page <= window, "{path}: the page is {page} px wide in a {window} px window");
+        let unlabelled = c
+            .execute(
+                "return Array.from(document.querySelectorAll('input, select, textarea'))
+                   .filter(e => e.type !== 'hidden' && e.type !== 'submit')
+                   .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+                   .map(e => e.outerHTML.slice(0, 120));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, serde_json::json!([]), "{path}: form controls without a label");
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
+}
+
+/// A p-card spreadsheet (XLSX, a title row above the header) uploaded from the request page:
+/// the preview shows the header it found, the vendors and the excluded rows; confirming imports.
+async fn spending_upload(c: &Client, server: &Server, env: &Env) {
+    let code = env
+        .json(&["request", "list", "--format", "json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agency"] == "City of Rutland" || r["agency_name"] == "City of Rutland")
+        .map(|r| r["tracking_code"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| first_code(env));
+    let before = env.json(&["data", "show", &code, "--format", "json"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pcard-fy2016.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows: [(&str, &str, f64); 4] = [
+        ("2016-01-05", "Amazon.com", 12.5),
+        ("2016-02-01", "Office Depot", 30.0),
+        ("2016-03-01", "AMZN Mktp US", 7.25),
+        ("2016-04-01", "Staples", 5.0),
+    ];
+    sheet.write_string(0, 0, "Purchasing card transactions FY2016").unwrap();
+    for (col, h) in ["Transaction Date", "Merchant", "Amount"].iter().enumerate() {
+        sheet.write_string(1, col as u16, *h).unwrap();
+    }
+    for (i, (d, v, a)) in rows.iter().enumerate() {
+        let r = i as u32 + 2;
+        sheet.write_string(r, 0, *d).unwrap();
+        sheet.write_string(r, 1, *v).unwrap();
+        sheet.write_number(r, 2, *a).unwrap();
+    }
+    book.save(&path).unwrap();
+
+    c.goto(&format!("{}/requests/{code}#data", server.base)).await.unwrap();
+    let input = wait_for(c, "#data-file").await;
+    input.send_keys(&path.display().to_string()).await.unwrap();
+    c.find(Locator::XPath("//form[contains(@action, '/data/upload')]//button[@type='submit']"))
+        .await
+        .expect("the upload form has a button")
+        .click()
+        .await
+        .unwrap();
+    let total = wait_for(c, "#total").await.text().await.unwrap();
+    assert_eq!(total, "$19.75", "Amazon.com and AMZN Mktp US count; Office Depot and Staples are excluded");
+    assert_eq!(wait_for(c, "#header-row").await.text().await.unwrap(), "2", "the header is on the second row");
+    let preview = source(c).await;
+    assert!(preview.contains("Import pcard-fy2016.xlsx for"), "{preview}");
+    assert!(preview.contains("<h2 id=\"excluded\">Excluded rows (2)</h2>"), "{preview}");
+    assert_eq!(env.json(&["data", "show", &code, "--format", "json"]), before, "the preview imports nothing");
+    c.find(Locator::XPath("//form[contains(@action, '/data/confirm')]//button[@type='submit']"))
+        .await
+        .expect("a confirm button")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//*[contains(text(), 'The spending file was imported.')]"))
+        .await
+        .expect("the request page says the file was imported");
+    let after = env.json(&["data", "show", &code, "--format", "json"]);
+    let sources = after["sources"].as_array().unwrap();
+    let added = sources.iter().find(|s| s["file_name"] == "pcard-fy2016.xlsx").expect("the file is recorded");
+    assert_eq!(added["header_row"], 2);
+    let grew = |field: &str| after[field].as_i64().unwrap() - before[field].as_i64().unwrap();
+    assert_eq!(grew("transactions"), 2, "the two Amazon purchases are counted");
+    assert_eq!(grew("excluded"), 2, "Office Depot and Staples are kept as excluded rows");
+}
+
+/// A reply nobody could match, uploaded on the replies page and assigned there by hand.
+async fn assign_a_reply(c: &Client, server: &Server, env: &Env) {
+    let code = first_code(env);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reply.eml");
+    std::fs::write(
+        &path,
+        "From: someone@elsewhere.example.net\r\nTo: jane@newsroom.example.org\r\nSubject: Your letter\r\n\
+Date: Fri, 29 May 2026 10:00:00 -0500\r\nMessage-ID: <browser-1@elsewhere.example.net>\r\n\r\nWe got your letter and are looking.\r\n",
+    )
+    .unwrap();
+    c.goto(&format!("{}/replies", server.base)).await.unwrap();
+    wait_for(c, "#mail-file").await.send_keys(&path.display().to_string()).await.unwrap();
+    c.find(Locator::XPath("//form[@action='/replies/upload']//button[@type='submit']"))
+        .await
+        .expect("the upload form has a button")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//*[contains(text(), 'Imported from reply.eml')]"))
+        .await
+        .expect("the import report");
+    let unmatched = env.json(&["mail", "unmatched", "--format", "json"]);
+    let id = unmatched
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["subject"] == "Your letter")
+        .expect("the reply waits in the unmatched queue")["id"]
+        .as_i64()
+        .unwrap();
+    c.goto(&format!("{}/replies", server.base)).await.unwrap();
+    fill(c, &format!("#code-{id}"), &code).await;
+    c.find(Locator::XPath(&format!("//form[@action='/replies/{id}/assign']//button[@type='submit']")))
+        .await
+        .expect("an assign button beside the reply")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//*[contains(text(), 'The reply is now part of')]"))
+        .await
+        .expect("the page says where the reply went");
+    assert!(
+        !env.json(&["mail", "unmatched", "--format", "json"]).as_array().unwrap().iter().any(|m| m["id"] == id),
+        "the reply left the queue"
+    );
+    let thread = env.json(&["request", "show", &code, "--format", "json"]);
+    assert!(thread.to_string().contains("Your letter"), "the reply is in the request's thread: {thread}");
+}
+
+/// "Send all" on the home page: every follow-up due goes to the test mail server once, and each
+/// request's timeline shows it.
+async fn send_followups(c: &Client, server: &Server, env: &Env, smtp: &SmtpServer) {
+    let due: Vec<String> = env.json(&["due", "--format", "json"])["followups_due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["tracking_code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!due.is_empty(), "the demo has follow-ups due on 2026-06-01");
+    let sent_before = smtp.received().len();
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    let button = wait_for(c, "#send-followups button[type=submit]").await;
+    let label = button.text().await.unwrap();
+    assert!(label.starts_with(&format!("Send all {} follow-up", due.len().min(50))), "{label}");
+    button.click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::XPath("//p[@id='state' and starts-with(normalize-space(), 'Finished')]"))
+        .await
+        .expect("the batch finishes");
+    let done: usize = wait_for(c, "#count-done").await.text().await.unwrap().parse().unwrap();
+    let received = smtp.received();
+    assert_eq!(received.len() - sent_before, done, "one message per follow-up the batch reports sent");
+    assert!(done > 0, "some follow-ups went out");
+    let subjects: Vec<String> = received[sent_before..].iter().map(|m| m.subject()).collect();
+    let first =
+        due.iter().find(|code| subjects.iter().any(|s| s.contains(code.as_str()))).expect("a due code was mailed");
+    assert!(subjects.iter().all(|s| s.starts_with("Follow-up")), "{subjects:?}");
+    // The timeline of that request shows the follow-up, logged by the signed-in person.
+    c.goto(&format!("{}/requests/{first}", server.base)).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//*[contains(., 'followed-up')]"))
+        .await
+        .expect("the follow-up on the timeline");
+    let shown = env.json(&["request", "show", first, "--format", "json"]);
+    let ev = shown["events"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "followed-up").expect("an event");
+    assert_eq!(ev["on"], "2026-06-01");
+    assert_eq!(ev["actor"], "owner");
+    // Sending again the same day sends nothing more.
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    if let Ok(again) = c.find(Locator::Css("#send-followups button[type=submit]")).await {
+        again.click().await.unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::XPath("//p[@id='state' and starts-with(normalize-space(), 'Finished')]"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(smtp.received().len() - sent_before, done, "nothing is sent twice");
 }
 
 fn url(base: &str, path: &str) -> url::Url {

@@ -440,6 +440,7 @@ fn viewers_read_but_cannot_act_and_every_post_needs_the_form_token() {
         ("/campaigns/amazon-2016/bulk", vec![("action", "log"), ("event", "note"), ("code", "AMZ16-0001")]),
         ("/campaigns/amazon-2016/bulk", vec![("action", "followup"), ("code", "AMZ16-0001")]),
         ("/campaigns/amazon-2016/settle", vec![("code", "AMZ16-0001"), ("outcome", "sent")]),
+        ("/followups/send", vec![("code", "AMZ16-0001")]),
     ];
     for (path, fields) in &posts {
         let a = server.post(&vera, path, fields);
@@ -888,6 +889,8 @@ fn section_codes(html: &str, id: &str) -> Vec<String> {
             let rest = &section[i + 19..];
             rest[..rest.find('"').unwrap()].to_string()
         })
+        // Only the links to a request itself (a follow-up line also links to its letter).
+        .filter(|code| !code.contains('/'))
         .collect()
 }
 
@@ -924,4 +927,67 @@ fn the_home_page_reads_bounded_lists_that_match_the_digest() {
         .map(|l| l["tracking_code"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(section_codes(&home.body, "due-soon"), soon);
+}
+
+#[test]
+fn send_all_on_the_home_page_sends_each_follow_up_due_once() {
+    let env = shared_demo_copy();
+    let due = codes_of(env.json(&["due", "--format", "json"])["followups_due"].as_array().unwrap());
+    assert!(!due.is_empty());
+    let smtp = SmtpServer::start(Options::default());
+    let server = start_mail(&env, &smtp);
+    let owner = server.owner();
+    let home = server.get(Some(&owner), "/");
+    // The form carries the listed follow-ups, and each line links to its letter's preview.
+    let form =
+        &home.body[home.body.find("<form method=\"post\" action=\"/followups/send\"").expect("a send-all form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    let posted: Vec<String> = form
+        .match_indices("name=\"code\" value=\"")
+        .map(|(i, m)| {
+            let rest = &form[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    assert_eq!(posted, due);
+    assert!(form.contains(&format!("Send all {} follow-up", due.len())), "{form}");
+    for code in &due {
+        assert!(
+            home.body.contains(&format!("<a href=\"/requests/{code}/letter?kind=followup\">preview the follow-up</a>"))
+        );
+        assert_eq!(server.get(Some(&owner), &format!("/requests/{code}/letter?kind=followup")).status, 200);
+    }
+    let mut fields = vec![];
+    for code in &due {
+        fields.push(("code", code.as_str()));
+    }
+    let batch = location(&server.post(&owner, "/followups/send", &fields));
+    let done = wait_for_batch(&server, &owner, &batch);
+    assert!(done.contains("Follow-up letters due"), "{done}");
+    // Requests whose agency has no email address are named with the reason, not sent.
+    let list = cli_list(&env, &[]);
+    let email = |code: &str| {
+        list.iter().find(|r| r["tracking_code"] == code).unwrap()["agency_email"].as_str().map(String::from)
+    };
+    let (mailed, by_hand): (Vec<&String>, Vec<&String>) = due.iter().partition(|c| email(c).is_some());
+    assert_eq!(by_hand.len(), 1, "the demo has one follow-up due to an agency without email");
+    assert!(done.contains(&format!("Finished: {} sent, 1 not sent.", mailed.len())), "{done}");
+    assert!(done.contains("has no email address to send to"), "{done}");
+    assert!(done.contains("<a href=\"/\">← Needs action</a>"), "{done}");
+    let got = smtp.received();
+    assert_eq!(got.len(), mailed.len());
+    for code in &mailed {
+        let m: Vec<_> = got.iter().filter(|m| m.subject().contains(code.as_str())).collect();
+        assert_eq!(m.len(), 1, "{code}");
+        assert_eq!(m[0].rcpt_to, vec![email(code).unwrap()]);
+    }
+    // A second click the same day sends nothing, and says why for each.
+    let batch = location(&server.post(&owner, "/followups/send", &fields));
+    let done = wait_for_batch(&server, &owner, &batch);
+    assert!(done.contains(&format!("Finished: 0 sent, {} not sent.", due.len())), "{done}");
+    assert_eq!(smtp.received().len(), mailed.len());
+    // Nothing to send is one sentence.
+    let a = server.post(&owner, "/followups/send", &[]);
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("No follow-ups are due: nothing to send."), "{}", a.body);
 }

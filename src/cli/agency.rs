@@ -6,6 +6,7 @@ use super::output::{DocFormat, Format, opt, print_json, print_list, printable, p
 use super::{Context, read_file};
 use foiatrack::ops::agency::{self as agency_ops, ImportOptions};
 use foiatrack::store::agency::{self, AgencyInput, Filter, Kind};
+use foiatrack::store::contacts::{Contact, ContactState};
 
 #[derive(Debug, Subcommand)]
 pub enum AgencyCommand {
@@ -59,6 +60,89 @@ Examples:\n  foiatrack agency import examples/agencies.csv --dry-run\n  foiatrac
         #[command(flatten)]
         fields: Fields,
     },
+    /// An agency's addresses and whether each works (good, failing, unconfirmed)
+    #[command(subcommand)]
+    Contact(ContactCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// An agency's addresses: the main one first, then good, unconfirmed and failing ones
+    #[command(after_help = "A reply from an address marks it good; a reply from a new address adds it as unconfirmed;
+a letter that bounces marks its address failing.
+
+Example:\n  foiatrack agency contact list city-of-austin-tx")]
+    List {
+        /// The agency's key
+        key: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Add an address to an agency (unconfirmed unless --state says otherwise)
+    #[command(
+        after_help = "Example:\n  foiatrack agency contact add city-of-austin-tx records@austin.example.org --note \"from the clerk\""
+    )]
+    Add {
+        /// The agency's key
+        key: String,
+        /// An email address at the agency
+        address: String,
+        /// good, failing or unconfirmed [default: unconfirmed]
+        #[arg(long, value_parser = parse_contact_state)]
+        state: Option<ContactState>,
+        /// Kept with the address (who gave it, why)
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Say whether an address works: good, failing or unconfirmed
+    #[command(
+        after_help = "Example:\n  foiatrack agency contact mark city-of-austin-tx records@austin.example.org good"
+    )]
+    Mark {
+        /// The agency's key
+        key: String,
+        /// One of its addresses
+        address: String,
+        /// good, failing or unconfirmed
+        #[arg(value_parser = parse_contact_state)]
+        state: ContactState,
+        /// Kept with the address, replacing its note
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+fn parse_contact_state(s: &str) -> Result<ContactState, String> {
+    s.parse().map_err(|_| format!("unknown state '{}'; use good, failing or unconfirmed", s.trim()))
+}
+
+/// `agency show --format json`: the agency's fields as before, with its addresses.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    agency: &'a agency::Agency,
+    contacts: Vec<Contact>,
+}
+
+fn contact_rows(list: &[Contact]) -> impl Iterator<Item = Vec<String>> + '_ {
+    list.iter().map(|c| {
+        vec![
+            c.address.clone(),
+            c.state.to_string(),
+            if c.main { "yes".into() } else { String::new() },
+            c.source.to_string(),
+            opt(&c.first_seen),
+            opt(&c.last_seen),
+            opt(&c.note),
+        ]
+    })
+}
+
+const CONTACT_COLUMNS: [&str; 7] = ["address", "state", "main", "source", "first_seen", "last_seen", "note"];
+
+fn contacts_of(conn: &rusqlite::Connection, key: &str) -> anyhow::Result<Vec<Contact>> {
+    let id = agency::id(conn, key)?.ok_or_else(|| anyhow::anyhow!("agency not found: {key}"))?;
+    Ok(foiatrack::store::contacts::list(conn, id)?)
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -178,8 +262,9 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         AgencyCommand::Show { key, format } => {
             let a = agency::get(&conn, &key)?;
+            let contacts = contacts_of(&conn, &a.key)?;
             if format == DocFormat::Json {
-                return print_json(&a);
+                return print_json(&Shown { agency: &a, contacts });
             }
             let law = foiatrack::store::law::get(&conn, &a.state)?;
             let rows: Vec<(&str, String)> = vec![
@@ -207,8 +292,14 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
             for (label, value) in rows.iter().filter(|(_, v)| !v.is_empty()) {
                 println!("{:<20} {}", format!("{label}:"), printable(value).replace('\n', "\n                     "));
             }
+            if !contacts.is_empty() {
+                println!();
+                println!("Addresses:");
+                println!("{}", super::output::table(&CONTACT_COLUMNS, contact_rows(&contacts)));
+            }
             Ok(())
         }
+        AgencyCommand::Contact(cmd) => contact(cmd, &mut conn, ctx),
         AgencyCommand::Add(a) => {
             let agency = agency_ops::add(&mut conn, &a.fields.into_input(a.key))?;
             println!("Added agency {} ({})", agency.key, printable_line(&agency.name));
@@ -217,6 +308,28 @@ pub fn run(cmd: AgencyCommand, ctx: &Context) -> anyhow::Result<()> {
         AgencyCommand::Edit { key, fields } => {
             let agency = agency_ops::edit(&mut conn, &key, &fields.into_input(None))?;
             println!("Updated agency {} ({})", agency.key, printable_line(&agency.name));
+            Ok(())
+        }
+    }
+}
+
+fn contact(cmd: ContactCommand, conn: &mut rusqlite::Connection, ctx: &Context) -> anyhow::Result<()> {
+    match cmd {
+        ContactCommand::List { key, format } => {
+            let a = agency::get(conn, &key)?;
+            let list = contacts_of(conn, &a.key)?;
+            print_list(format, &list, &CONTACT_COLUMNS, |c| {
+                contact_rows(std::slice::from_ref(c)).next().unwrap_or_default()
+            })
+        }
+        ContactCommand::Add { key, address, state, note } => {
+            let c = foiatrack::ops::contacts::add(conn, &key, &address, state, note.as_deref(), ctx.today)?;
+            println!("Added {} to {} ({})", c.address, key.trim().to_ascii_lowercase(), c.state);
+            Ok(())
+        }
+        ContactCommand::Mark { key, address, state, note } => {
+            let c = foiatrack::ops::contacts::mark(conn, &key, &address, state, note.as_deref())?;
+            println!("{} at {} is now {}", c.address, key.trim().to_ascii_lowercase(), c.state);
             Ok(())
         }
     }

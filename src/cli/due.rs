@@ -1,5 +1,5 @@
 use super::Context;
-use super::output::{DocFormat, opt, print_json, table};
+use super::output::{DocFormat, opt, print_json, printable_line, table};
 use foiatrack::views::request::Listed;
 
 fn rows(list: &[Listed], days: impl Fn(&Listed) -> String) -> Vec<Vec<String>> {
@@ -35,6 +35,26 @@ pub fn run(campaign: Option<String>, format: DocFormat, ctx: &Context) -> anyhow
     let cols = ["tracking_code", "agency", "state", "status", "due_on", "business_days"];
     println!("Digest for {}", d.today);
     println!();
+    // Only when there are any: the agency never got these letters.
+    if !d.letters_bounced.is_empty() {
+        section(&format!("Letters bounced ({}), the agency never got them:", d.letters_bounced.len()), false, || {
+            table(
+                &["tracking_code", "agency", "letter", "to", "status", "bounced_on"],
+                d.letters_bounced.iter().map(|b| {
+                    vec![
+                        b.tracking_code.clone(),
+                        b.agency_name.clone(),
+                        b.letter.to_string(),
+                        b.to.clone(),
+                        opt(&b.status),
+                        b.on.to_string(),
+                    ]
+                }),
+            )
+        });
+        println!("Send each again to another address: foiatrack send --resend CODE --to ADDRESS");
+        println!();
+    }
     section(&format!("Overdue ({}), most late first:", d.overdue.len()), d.overdue.is_empty(), || {
         table(
             &cols,
@@ -101,4 +121,20 @@ pub fn run(campaign: Option<String>, format: DocFormat, ctx: &Context) -> anyhow
         },
     );
     Ok(())
+}
+
+/// One sentence on a bounced letter and how to send it again, its first line after `label` and
+/// the second indented to match.
+pub fn bounced_sentence(label: &str, b: &foiatrack::store::mail::BouncedLetter) -> String {
+    let sent = b.sent_on.map(|d| format!(" of {d}")).unwrap_or_default();
+    let status = b.status.as_deref().map(|s| format!(" ({})", printable_line(s))).unwrap_or_default();
+    let via = b.failed_recipient.as_deref().map(|f| format!(", via {}", printable_line(f))).unwrap_or_default();
+    format!(
+        "{label}the {} letter{sent} to {} was not delivered{status}{via}; reported {}\n{}send it to another address: {}",
+        b.letter,
+        printable_line(&b.to),
+        b.on,
+        " ".repeat(label.chars().count()),
+        b.resend
+    )
 }

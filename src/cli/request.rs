@@ -163,10 +163,29 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
             if let Some(r) = &d.agency_reference {
                 println!("Agency ref: {}", printable_line(r));
             }
+            for p in &d.portal_numbers {
+                println!("Portal:     {} {}", printable_line(&p.portal), printable_line(&p.number));
+            }
+            if let Some(b) = &d.letter_bounced {
+                println!("{}", super::due::bounced_sentence("Bounced:    ", b));
+            }
             if let Some(f) = d.fee_cents {
                 println!("Fees asked: {}", foiatrack::core::money::format_cents(f));
             }
             println!("Next:       {}", d.allowed_events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "));
+            if !d.suggestions.is_empty() {
+                println!();
+                for s in &d.suggestions {
+                    println!(
+                        "Suggested from reply #{} ({}): {} — “{}” — apply: {}",
+                        s.communication_id,
+                        s.received_on,
+                        printable_line(&s.summary),
+                        printable_line(&s.evidence),
+                        s.apply
+                    );
+                }
+            }
             println!();
             println!("Timeline:");
             let rows = d.events.iter().map(|e| {
@@ -206,12 +225,15 @@ pub fn run(cmd: RequestCommand, ctx: &Context) -> anyhow::Result<()> {
                 for c in &d.correspondence {
                     let arrow = if c.direction == "inbound" { "<-" } else { "->" };
                     let who = if c.direction == "inbound" { opt(&c.from) } else { opt(&c.to) };
+                    let state = match &c.note {
+                        Some(n) => format!("{}, {}", c.state, printable_line(n)),
+                        None => c.state.clone(),
+                    };
                     println!(
-                        "  {} {arrow} {}  {}  [{}]",
+                        "  {} {arrow} {}  {}  [{state}]",
                         c.date,
                         printable_line(&who),
-                        printable_line(&c.subject),
-                        c.state
+                        printable_line(&c.subject)
                     );
                     if c.direction == "inbound" {
                         for line in c.body.lines().filter(|l| !l.trim().is_empty()).take(6) {

@@ -28,11 +28,12 @@ Examples:
   foiatrack send AMZ16-0007 AMZ16-0008
   foiatrack send --outbox outbox/ --campaign amazon-2016      # no SMTP: record as sent, write .eml files
   foiatrack send --resolve AMZ16-0007 --was-sent
+  foiatrack send --resend AMZ16-0007 --to records@city.example.org   # a letter that bounced
   foiatrack send AMZ16-0007 --kind appeal      # the next step the law provides (petitions to an
                                                # outside body are written out for filing)")]
 pub struct SendArgs {
     /// Tracking codes to send
-    #[arg(conflicts_with_all = ["campaign", "resolve"])]
+    #[arg(conflicts_with_all = ["campaign", "resolve", "resend"])]
     codes: Vec<String>,
     /// Send every draft request of this campaign
     #[arg(long, conflicts_with = "resolve")]
@@ -61,6 +62,15 @@ pub struct SendArgs {
     /// With --resolve: it never left; it may be sent again
     #[arg(long, group = "settled")]
     not_sent: bool,
+    /// Send a request's letter that bounced again, to another address (--to); once
+    #[arg(long, value_name = "CODE", requires = "to", conflicts_with_all = ["campaign", "resolve", "dry_run"])]
+    resend: Option<String>,
+    /// With --resend: the address to send it to
+    #[arg(long, value_name = "ADDRESS", requires = "resend")]
+    to: Option<String>,
+    /// With --resend: also make ADDRESS the agency's main address, where its letters go
+    #[arg(long, requires = "resend")]
+    make_main: bool,
     /// request (default), or the next step after a denial or silence for the named codes:
     /// appeal (whichever the law provides), petition, notice-of-intent or final-demand
     #[arg(long, value_parser = super::letter::parse_kind, default_value = "request")]
@@ -187,6 +197,9 @@ pub fn run(a: SendArgs, ctx: &Context) -> anyhow::Result<()> {
             println!("Settled {}: recorded as not sent; the next `send` will send it", p.tracking_code);
         }
         return Ok(());
+    }
+    if let Some(code) = &a.resend {
+        return resend(&mut conn, code, a.to.as_deref().unwrap_or_default(), &a, ctx);
     }
     if a.kind.is_next_step() {
         return next_steps(&mut conn, &a, ctx);
@@ -317,6 +330,52 @@ fn next_steps(conn: &mut rusqlite::Connection, a: &SendArgs, ctx: &Context) -> a
     }
     if failed > 0 {
         anyhow::bail!("{failed} failed");
+    }
+    Ok(())
+}
+
+/// `send --resend CODE --to ADDRESS`: the request's bounced letter, sent again once.
+fn resend(conn: &mut rusqlite::Connection, code: &str, to: &str, a: &SendArgs, ctx: &Context) -> anyhow::Result<()> {
+    // What is wrong with the request or the address is said before the mail settings are needed.
+    send::check_resend(conn, code, to)?;
+    let sender = super::letter::sender(conn)?;
+    let mut mailer: Box<dyn Mailer> = match &a.outbox {
+        Some(dir) => Box::new(FileMailer::new(dir.clone())?),
+        None => Box::new(smtp_from_env()?),
+    };
+    let r = send::resend(conn, code, to, a.make_main, mailer.as_mut(), &sender, ctx.today)?;
+    let first = r.bounced_sent_on.map(|d| format!(" of {d}")).unwrap_or_default();
+    if let Some(err) = &r.error {
+        anyhow::bail!(
+            "{}: the mail server did not take the {} letter for {}: {}; it is still marked bounced, so `send --resend` can try again",
+            r.tracking_code,
+            r.letter,
+            visible(&r.to),
+            visible(err)
+        );
+    }
+    println!(
+        "Sent the {} letter of {} again to {} ({}); the letter{first} to {} had bounced.",
+        r.letter,
+        r.tracking_code,
+        visible(&r.to),
+        visible(&r.message_id),
+        visible(&r.bounced_to)
+    );
+    if r.clock_restarted {
+        println!(
+            "The request now counts as sent on {}{}.",
+            ctx.today,
+            r.due_on.map(|d| format!(", due {d}")).unwrap_or_default()
+        );
+    }
+    if r.made_main {
+        println!("{} is now the agency's main address.", visible(&r.to));
+    } else if let Some(main) = &r.main_failing {
+        println!(
+            "The agency's main address is still {}, which is failing; add --make-main next time, or change it with `foiatrack agency edit`.",
+            visible(main)
+        );
     }
     Ok(())
 }

@@ -11,9 +11,11 @@ use super::Context;
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  foiatrack serve --demo\n  foiatrack --db campaign.db serve\n  foiatrack serve --bind 0.0.0.0:8080 --behind-proxy
+  foiatrack serve --bind 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
 
 On 127.0.0.1 (the default) the first line printed is a one-time sign-in link. Binding any other
-address needs users (`foiatrack user add`) and a TLS-terminating proxy in front (--behind-proxy)."
+address needs users (`foiatrack user add`) and HTTPS: either --tls-cert and --tls-key (PEM files;
+the server speaks HTTPS itself) or a TLS-terminating proxy in front (--behind-proxy)."
 )]
 pub struct ServeArgs {
     /// Address and port to listen on
@@ -23,8 +25,14 @@ pub struct ServeArgs {
     #[arg(long)]
     demo: bool,
     /// A proxy in front terminates TLS: cookies are marked Secure (needed for non-loopback binds)
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     behind_proxy: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 pub fn serve(a: ServeArgs, ctx: &Context) -> anyhow::Result<()> {
@@ -38,9 +46,9 @@ pub fn serve(a: ServeArgs, ctx: &Context) -> anyhow::Result<()> {
                 a.bind
             );
         }
-        if !a.behind_proxy {
+        if !a.behind_proxy && a.tls_cert.is_none() {
             anyhow::bail!(
-                "binding {} sends passwords over the network: put a TLS-terminating proxy in front and add --behind-proxy",
+                "binding {} sends passwords over the network: serve HTTPS with --tls-cert and --tls-key, or put a TLS-terminating proxy in front and add --behind-proxy",
                 a.bind
             );
         }
@@ -52,6 +60,7 @@ pub fn serve(a: ServeArgs, ctx: &Context) -> anyhow::Result<()> {
         today: ctx.today_fixed,
         owner: ctx.actor.clone(),
         behind_proxy: a.behind_proxy,
+        tls: a.tls_cert.zip(a.tls_key).map(|(cert, key)| foiatrack::web::Tls { cert, key }),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(foiatrack::web::serve(opts, |url| {

@@ -1,6 +1,16 @@
 //! Intake of replies: messages from .eml files, mbox files and Maildir folders, matched to
 //! requests, stored as inbound communications with their attachments. Importing the same message
 //! twice changes nothing.
+//!
+//! Every message is classified (`core::reply::classify`) and keeps its kind. Only a reply counts
+//! as a person at the agency answering: it acknowledges a request awaiting acknowledgement and
+//! vouches for its sender's address (a new address is offered as an unconfirmed contact). A
+//! bounce is tied to the letter it reports (its returned Message-ID, else the address that
+//! failed) and, when permanent, marks the letter bounced and the address failing; it never
+//! acknowledges. An out-of-office changes nothing; an automatic receipt acknowledges with the
+//! agency's reference. Portal mail counts as the agency answering (the portal posts its
+//! messages): it records the portal's number, acknowledges with it, and later portal mail is
+//! matched by it.
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +20,12 @@ use regex::Regex;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::core::letter::LetterKind;
+use crate::core::reply::{Bounce, MailKind};
 use crate::core::status::{EventKind, Status};
+use crate::store::contacts;
 use crate::store::files::{FileStore, sha256_hex};
+use crate::store::mail::{self as mail_store, BounceRecord, LetterRef};
 use crate::store::request::{self, NewEvent, Via};
 use crate::{Error, Result};
 
@@ -24,6 +38,14 @@ pub enum MatchedBy {
     PlusAddress,
     Sender,
     Assigned,
+    /// A bounce, by the Message-ID of our letter it returns.
+    BouncedMessageId,
+    /// A bounce, by the address that failed (our latest letter to it).
+    BouncedRecipient,
+    /// Portal mail, by the portal's number recorded from its earlier mail.
+    PortalNumber,
+    /// By the agency's reference for the request.
+    AgencyReference,
 }
 
 impl MatchedBy {
@@ -34,6 +56,10 @@ impl MatchedBy {
             MatchedBy::PlusAddress => "plus-address",
             MatchedBy::Sender => "sender",
             MatchedBy::Assigned => "assigned",
+            MatchedBy::BouncedMessageId => "bounced-message-id",
+            MatchedBy::BouncedRecipient => "bounced-recipient",
+            MatchedBy::PortalNumber => "portal-number",
+            MatchedBy::AgencyReference => "agency-reference",
         }
     }
 }
@@ -52,6 +78,35 @@ pub struct Imported {
     pub attachments: usize,
     /// The request moved from awaiting_ack to awaiting_response.
     pub acknowledged: bool,
+    /// What the message is: "reply" (a person wrote it), "bounce" (a delivery failure report),
+    /// "autoreply" (out-of-office, automatic receipt) or "portal" (a records portal's notice).
+    /// Only replies and portal mail count as the agency answering.
+    pub kind: String,
+    /// For portal mail: the portal (NextRequest, GovQA, JustFOIA...).
+    pub portal: Option<String>,
+    /// The portal's number for the request, or the agency's reference an automatic receipt gives.
+    pub reference: Option<String>,
+    /// For a delivery report: what failed, and whether our letter is now marked bounced.
+    pub bounce: Option<BounceSummary>,
+    /// A new address at the request's agency that replied, offered as an unconfirmed contact.
+    pub offered_contact: Option<String>,
+}
+
+/// What a delivery report said about one of our letters.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BounceSummary {
+    /// The letter it is about, when found: request, followup, appeal...
+    pub letter: Option<LetterKind>,
+    /// The address that letter went to.
+    pub to: Option<String>,
+    /// The address the report says failed.
+    pub failed_recipient: Option<String>,
+    /// The server's status code, e.g. "5.1.1".
+    pub status: Option<String>,
+    /// False for a delay: the server is still trying, and nothing changes.
+    pub permanent: bool,
+    /// The letter is now marked bounced (a permanent failure of a letter that went out).
+    pub letter_bounced: bool,
 }
 
 /// A message that could not be imported, and why. The others are imported all the same.
@@ -282,16 +337,25 @@ fn is_open(status: Status) -> bool {
     status != Status::Draft && !status.is_terminal()
 }
 
-/// Finds the request a message belongs to, trying the methods in order of reliability.
-fn find_request(
-    conn: &Connection,
-    thread_ids: &[String],
-    subject: &str,
-    body: &str,
-    recipients: &[String],
-    from: &str,
-) -> Result<Option<(String, MatchedBy)>> {
-    for id in thread_ids {
+/// What a message offers for matching it to a request.
+struct Clues<'a> {
+    thread_ids: &'a [String],
+    subject: &'a str,
+    body: &'a str,
+    recipients: &'a [String],
+    from: &'a str,
+    from_name: &'a str,
+    /// The records portal that sent it, if it is portal mail.
+    portal: Option<&'a str>,
+    /// The portal's number for the request, or the agency's reference an automatic receipt gives.
+    number: Option<&'a str>,
+}
+
+/// Finds the request a message belongs to, trying the methods in order of reliability. Every
+/// method is certain: an exact Message-ID, tracking code, portal number or reference, or the
+/// sender when its agency has exactly one open request.
+fn find_request(conn: &Connection, c: &Clues<'_>) -> Result<Option<(String, MatchedBy)>> {
+    for id in c.thread_ids {
         let bracketed = format!("<{}>", id.trim_matches(['<', '>']));
         let code: Option<String> = conn
             .query_row(
@@ -306,12 +370,12 @@ fn find_request(
         }
     }
     if let Some(re) = code_pattern(conn)? {
-        for text in [subject, body] {
+        for text in [c.subject, c.body] {
             if let Some(code) = codes_in(conn, &re, text)?.into_iter().next() {
                 return Ok(Some((code, MatchedBy::TrackingCode)));
             }
         }
-        for addr in recipients {
+        for addr in c.recipients {
             if let Some((local, _)) = addr.split_once('@')
                 && let Some((_, tag)) = local.split_once('+')
                 && let Some(code) = codes_in(conn, &re, tag)?.into_iter().next()
@@ -320,8 +384,20 @@ fn find_request(
             }
         }
     }
-    // The sender: an agency's exact address, else its domain, and only when that agency has
-    // exactly one open request.
+    // Portal mail by the portal's number: as recorded from the same portal sender, else as the
+    // agency reference of exactly one request (staff logged the portal's number by hand). An
+    // automatic receipt's reference is new (it announces it), so it is not matched by it.
+    if let (Some(portal), Some(number)) = (c.portal, c.number) {
+        if let Some(code) = mail_store::request_by_portal_number(conn, portal, number, c.from, c.from_name)? {
+            return Ok(Some((code, MatchedBy::PortalNumber)));
+        }
+        if let Some(code) = mail_store::request_by_reference(conn, number)? {
+            return Ok(Some((code, MatchedBy::AgencyReference)));
+        }
+    }
+    // The sender: an agency's exact address (or a contact known good), else its domain, and only
+    // when that agency has exactly one open request.
+    let from = c.from;
     let domain = from.split_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
     if domain.is_empty() {
         return Ok(None);
@@ -330,7 +406,15 @@ fn find_request(
     let agencies = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let exact: Vec<i64> = agencies.iter().filter(|(_, e)| e == from).map(|(id, _)| *id).collect();
+    let mut exact: Vec<i64> = agencies.iter().filter(|(_, e)| e == from).map(|(id, _)| *id).collect();
+    let mut stmt =
+        conn.prepare_cached("SELECT agency_id FROM agency_contacts WHERE address = ?1 AND state = 'good'")?;
+    for id in stmt.query_map([from], |r| r.get::<_, i64>(0))? {
+        let id = id?;
+        if !exact.contains(&id) {
+            exact.push(id);
+        }
+    }
     let by_domain: Vec<i64> =
         agencies.iter().filter(|(_, e)| e.ends_with(&format!("@{domain}"))).map(|(id, _)| *id).collect();
     let agency = match (exact.as_slice(), by_domain.as_slice()) {
@@ -350,6 +434,59 @@ fn find_request(
         [one] => Some((one.clone(), MatchedBy::Sender)),
         _ => None,
     })
+}
+
+/// The letter a delivery report is about: by the Message-ID of our letter it returns, else by the
+/// address that failed (our latest letter to it).
+fn letter_for_bounce(conn: &Connection, b: &Bounce) -> Result<Option<(LetterRef, MatchedBy)>> {
+    if let Some(id) = &b.original_message_id
+        && let Some(l) = mail_store::letter_by_message_id(conn, id)?
+    {
+        return Ok(Some((l, MatchedBy::BouncedMessageId)));
+    }
+    for r in &b.failed_recipients {
+        if let Some(l) = mail_store::latest_letter_to(conn, r)? {
+            return Ok(Some((l, MatchedBy::BouncedRecipient)));
+        }
+    }
+    Ok(None)
+}
+
+/// What a message's kind carries, as stored with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct KindFacts {
+    kind: String,
+    from_name: String,
+    portal: Option<String>,
+    /// The portal's number, or the agency's reference an automatic receipt gives.
+    reference: Option<String>,
+    /// An automatic receipt acknowledging the request.
+    receipt: bool,
+}
+
+impl KindFacts {
+    fn of(kind: &MailKind, from_name: &str) -> Self {
+        let clean = |s: &Option<String>| {
+            s.as_deref().map(str::trim).filter(|s| !s.is_empty() && s.len() <= 64).map(str::to_string)
+        };
+        let mut k = KindFacts {
+            kind: kind.as_str().to_string(),
+            from_name: from_name.trim().to_string(),
+            ..Default::default()
+        };
+        match kind {
+            MailKind::Portal(p) => {
+                k.portal = Some(p.portal.to_string());
+                k.reference = clean(&p.request_number);
+            }
+            MailKind::AutoReply(a) => {
+                k.receipt = a.acknowledgement;
+                k.reference = clean(&a.reference);
+            }
+            MailKind::Reply | MailKind::Bounce(_) => {}
+        }
+        k
+    }
 }
 
 /// Imports one raw message.
@@ -389,46 +526,79 @@ pub fn import_message(
         duplicate: false,
         attachments: 0,
         acknowledged: false,
+        kind: "reply".into(),
+        portal: None,
+        reference: None,
+        bounce: None,
+        offered_contact: None,
     };
 
-    let existing: Option<i64> = conn
+    let existing: Option<(i64, Option<String>)> = conn
         .query_row(
-            "SELECT c.id FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id
+            "SELECT c.id, c.kind FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id
              WHERE (?1 IS NOT NULL AND c.message_id = ?1) OR d.content_sha256 = ?2",
             params![message_id, content_sha],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if let Some(id) = existing {
+    if let Some((id, kind)) = existing {
         imported.duplicate = true;
         imported.communication_id = Some(id);
+        imported.kind = kind.unwrap_or_else(|| "reply".into());
         return Ok(imported);
     }
+
+    let facts = crate::ops::mail_facts::mail_facts(&msg);
+    let kind = crate::core::reply::classify(&facts);
+    let k = KindFacts::of(&kind, &facts.from_name);
+    imported.kind = k.kind.clone();
+    imported.portal = k.portal.clone();
+    imported.reference = k.reference.clone();
 
     let mut thread_ids = id_list(msg.in_reply_to());
     thread_ids.extend(id_list(msg.references()));
     let recipients: Vec<String> = to.iter().chain(cc.iter()).cloned().collect();
-    let matched = find_request(conn, &thread_ids, &subject, &body, &recipients, &from)?;
+    let clues = Clues {
+        thread_ids: &thread_ids,
+        subject: &subject,
+        body: &body,
+        recipients: &recipients,
+        from: &from,
+        from_name: &k.from_name,
+        portal: k.portal.as_deref(),
+        number: k.reference.as_deref(),
+    };
+    let (letter, matched) = match &kind {
+        MailKind::Bounce(b) => match letter_for_bounce(conn, b)? {
+            Some((l, by)) => {
+                let code = l.tracking_code.clone();
+                (Some(l), Some((code, by)))
+            }
+            None => (None, find_request(conn, &clues)?),
+        },
+        _ => (None, find_request(conn, &clues)?),
+    };
 
     // Files this import adds to the files folder: removed again unless the transaction commits,
     // so a refused or failed import leaves nothing behind.
     let mut created: Vec<PathBuf> = Vec::new();
     let stored = (|| -> Result<i64> {
         let tx = super::begin(conn)?;
-        let request_id: Option<i64> = match &matched {
-            Some((code, _)) => Some(request::find(&tx, code)?.id),
+        let req: Option<request::Request> = match &matched {
+            Some((code, _)) => Some(request::find(&tx, code)?),
             None => None,
         };
         tx.execute(
             "INSERT INTO communications (request_id, direction, channel, state, message_id, from_addr, to_addr, subject,
-                                         body, created_on)
-             VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![request_id, message_id, from, to.join(", "), subject, body, date],
+                                         body, created_on, kind)
+             VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![req.as_ref().map(|r| r.id), message_id, from, to.join(", "), subject, body, date, k.kind],
         )?;
         let comm_id = tx.last_insert_rowid();
         tx.execute(
-            "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source,
+                                          from_name, portal, reference, receipt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 comm_id,
                 (!cc.is_empty()).then(|| cc.join(", ")),
@@ -436,7 +606,11 @@ pub fn import_message(
                 (!thread_ids.is_empty()).then(|| thread_ids.join(" ")),
                 content_sha,
                 matched.as_ref().map(|(_, by)| by.as_str()),
-                source
+                source,
+                (!k.from_name.is_empty()).then_some(k.from_name.as_str()),
+                k.portal,
+                k.reference,
+                k.receipt
             ],
         )?;
         for (i, part) in msg.attachments().enumerate() {
@@ -461,9 +635,14 @@ pub fn import_message(
             )?;
             imported.attachments += 1;
         }
-        if let Some((code, by)) = &matched {
-            imported.acknowledged = acknowledge_if_first(&tx, code, date, &from, by.as_str(), today)?;
-            crate::projection::recompute(&tx, crate::projection::Scope::Request(request::find(&tx, code)?.id))?;
+        if let MailKind::Bounce(b) = &kind {
+            imported.bounce = Some(store_bounce(&tx, comm_id, b, letter.as_ref(), req.as_ref(), date)?);
+        }
+        if let (Some(req), Some((code, by))) = (&req, &matched) {
+            let applied = apply_kind(&tx, comm_id, req, *by, &k, &from, date, today)?;
+            imported.acknowledged = applied.acknowledged;
+            imported.offered_contact = applied.offered_contact;
+            crate::projection::recompute(&tx, crate::projection::Scope::Request(req.id))?;
             imported.tracking_code = Some(code.clone());
             imported.matched_by = Some(*by);
         }
@@ -492,14 +671,163 @@ fn remove_created(created: &[PathBuf]) {
     }
 }
 
-/// A first reply to a request still awaiting acknowledgement acknowledges it, dated by the
-/// message (never before the sending, never after today). Other status changes stay a human call.
+/// Keeps what a delivery report says and, for a permanent failure of one of our letters, marks
+/// the letter bounced and the address failing for the agency. A delay changes nothing.
+fn store_bounce(
+    tx: &rusqlite::Transaction<'_>,
+    report_id: i64,
+    b: &Bounce,
+    letter: Option<&LetterRef>,
+    req: Option<&request::Request>,
+    date: NaiveDate,
+) -> Result<BounceSummary> {
+    let letter_to = letter.and_then(|l| l.to.as_deref()).map(str::to_ascii_lowercase);
+    // The address that failed: the one our letter went to when the report names it, else the first
+    // one the report names, else our letter's.
+    let recipient = match &letter_to {
+        Some(to) if b.failed_recipients.contains(to) => Some(to.clone()),
+        _ => b.failed_recipients.first().cloned().or_else(|| letter_to.clone()),
+    };
+    let record = BounceRecord {
+        letter_id: letter.map(|l| l.id),
+        recipient: recipient.clone(),
+        status: b.status.clone(),
+        permanent: b.permanent,
+    };
+    let marked = tie_bounce(tx, report_id, &record, letter, req, date)?;
+    Ok(BounceSummary {
+        letter: letter.map(|l| l.letter),
+        to: letter.and_then(|l| l.to.clone()),
+        failed_recipient: recipient,
+        status: b.status.clone(),
+        permanent: b.permanent,
+        letter_bounced: marked,
+    })
+}
+
+/// Stores a bounce's record; a permanent one marks its letter bounced and the address the letter
+/// went to (or, without a letter, a known address the report names) failing for the agency.
+fn tie_bounce(
+    tx: &rusqlite::Transaction<'_>,
+    report_id: i64,
+    record: &BounceRecord,
+    letter: Option<&LetterRef>,
+    req: Option<&request::Request>,
+    date: NaiveDate,
+) -> Result<bool> {
+    let marked = mail_store::record_bounce(tx, report_id, record)?;
+    if !record.permanent {
+        return Ok(false);
+    }
+    let status = record.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+    if let Some(l) = letter
+        && let Some(to) = l.to.as_deref().and_then(|t| contacts::normalize(t).ok())
+    {
+        let note = format!("the {} letter of {} to it bounced on {date}{status}", l.letter, l.tracking_code);
+        contacts::bounced(tx, l.agency_id, &to, date, &note)?;
+    } else if let (Some(req), Some(r)) = (req, &record.recipient) {
+        let agency_id: i64 = tx.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |x| x.get(0))?;
+        if contacts::get(tx, agency_id, r)?.is_some() {
+            contacts::bounced(tx, agency_id, r, date, &format!("a message to it bounced on {date}{status}"))?;
+        }
+    }
+    Ok(marked)
+}
+
+/// What a matched message did to its request.
+#[derive(Debug, Default)]
+struct Applied {
+    acknowledged: bool,
+    offered_contact: Option<String>,
+}
+
+/// What a message's kind means for the request it is matched to. A reply acknowledges a request
+/// awaiting acknowledgement and vouches for its sender's address; an automatic receipt
+/// acknowledges with the agency's reference; portal mail records the portal's number and
+/// acknowledges with it; an out-of-office or a bounce changes nothing here.
+#[allow(clippy::too_many_arguments)]
+fn apply_kind(
+    tx: &rusqlite::Transaction<'_>,
+    comm_id: i64,
+    req: &request::Request,
+    by: MatchedBy,
+    k: &KindFacts,
+    from: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> Result<Applied> {
+    let mut out = Applied::default();
+    let code = req.tracking_code.as_str();
+    let how = if by == MatchedBy::Assigned { "hand" } else { by.as_str() };
+    match k.kind.as_str() {
+        "reply" => {
+            out.acknowledged = acknowledge_if_first(
+                tx,
+                code,
+                date,
+                format!("reply from {from} (matched by {how})"),
+                None,
+                Via::Email,
+                today,
+            )?;
+            out.offered_contact = vouch_for(tx, req, from, date)?;
+        }
+        "autoreply" if k.receipt => {
+            let note = format!("automatic receipt from {from} (matched by {how})");
+            out.acknowledged =
+                acknowledge_if_first(tx, code, date, note.clone(), k.reference.as_deref(), Via::Email, today)?;
+            if !out.acknowledged {
+                keep_reference(tx, code, date, note, k.reference.as_deref(), Via::Email, today)?;
+            }
+        }
+        "portal" => {
+            let portal = k.portal.as_deref().unwrap_or("portal");
+            if let Some(n) = &k.reference {
+                mail_store::record_portal_number(tx, req.id, portal, n, comm_id)?;
+            }
+            let note = format!("{portal} notice from {from} (matched by {how})");
+            out.acknowledged =
+                acknowledge_if_first(tx, code, date, note.clone(), k.reference.as_deref(), Via::Portal, today)?;
+            if !out.acknowledged {
+                keep_reference(tx, code, date, note, k.reference.as_deref(), Via::Portal, today)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// A reply from `from` at the request's agency: a known address is good, a new one is offered as
+/// an unconfirmed contact (returned). Our own address (a colleague forwarding) is left out.
+fn vouch_for(
+    tx: &rusqlite::Transaction<'_>,
+    req: &request::Request,
+    from: &str,
+    date: NaiveDate,
+) -> Result<Option<String>> {
+    let Ok(address) = contacts::normalize(from) else { return Ok(None) };
+    let ours =
+        crate::store::config::get(tx, "requester.email")?.is_some_and(|e| e.trim().eq_ignore_ascii_case(&address));
+    if ours {
+        return Ok(None);
+    }
+    let agency_id: i64 = tx.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+    Ok(match contacts::reply_from(tx, agency_id, &address, date)? {
+        contacts::ReplySeen::Offered => Some(address),
+        _ => None,
+    })
+}
+
+/// A message that acknowledges a request still awaiting acknowledgement acknowledges it (with the
+/// agency's reference, if it gives one), dated by the message (never before the sending, never
+/// after today). Other status changes stay a human call.
 fn acknowledge_if_first(
     tx: &rusqlite::Transaction<'_>,
     code: &str,
     date: NaiveDate,
-    from: &str,
-    how: &str,
+    note: String,
+    reference: Option<&str>,
+    via: Via,
     today: NaiveDate,
 ) -> Result<bool> {
     let req = request::find(tx, code)?;
@@ -508,33 +836,93 @@ fn acknowledge_if_first(
     }
     let on = date.max(req.sent_on.unwrap_or(date)).min(today);
     let mut e = NewEvent::new(EventKind::Acknowledged, on);
-    e.via = Some(Via::Email);
-    e.note = Some(format!("reply from {from} (matched by {how})"));
+    e.via = Some(via);
+    e.note = Some(note);
+    e.reference = reference.map(str::to_string);
     crate::ops::request::log_in(tx, code, &e, today)?;
     Ok(true)
 }
 
-/// Ties an unmatched message to a request by hand.
+/// A reference or portal number given after the acknowledgement, when the request has none yet,
+/// is kept with a note (its `reference` becomes the request's agency reference).
+#[allow(clippy::too_many_arguments)]
+fn keep_reference(
+    tx: &rusqlite::Transaction<'_>,
+    code: &str,
+    date: NaiveDate,
+    note: String,
+    reference: Option<&str>,
+    via: Via,
+    today: NaiveDate,
+) -> Result<()> {
+    let Some(reference) = reference else { return Ok(()) };
+    let req = request::find(tx, code)?;
+    if req.status == Status::Draft || req.agency_reference.is_some() {
+        return Ok(());
+    }
+    let on = date.max(req.sent_on.unwrap_or(date)).min(today);
+    let mut e = NewEvent::new(EventKind::Note, on);
+    e.via = Some(via);
+    e.note = Some(format!("{note}: gives the reference {reference}"));
+    e.reference = Some(reference.to_string());
+    crate::ops::request::log_in(tx, code, &e, today)?;
+    Ok(())
+}
+
+/// Ties an unmatched message to a request by hand; its kind means what it would have meant had
+/// it been matched on import (a bounce is tied to the request's latest letter when that letter
+/// went to the address that failed).
 pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> Result<Imported> {
     let req = request::find(conn, code)?;
-    let row: Option<(Option<i64>, NaiveDate, String, String)> = conn
+    type Row =
+        (Option<i64>, NaiveDate, String, String, Option<String>, Option<String>, Option<String>, Option<String>, bool);
+    let row: Option<Row> = conn
         .query_row(
-            "SELECT request_id, created_on, COALESCE(from_addr, ''), subject FROM communications
-             WHERE id = ?1 AND direction = 'inbound'",
+            "SELECT c.request_id, c.created_on, COALESCE(c.from_addr, ''), c.subject, c.kind, d.from_name, d.portal,
+                    d.reference, COALESCE(d.receipt, 0)
+             FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id
+             WHERE c.id = ?1 AND c.direction = 'inbound'",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
         )
         .optional()?;
-    let Some((current, date, from, subject)) = row else {
+    let Some((current, date, from, subject, kind, from_name, portal, reference, receipt)) = row else {
         return Err(Error::NotFound { what: "inbound message", key: id.to_string() });
     };
     if current.is_some() {
         return Err(Error::invalid(format!("message {id} is already tied to a request")));
     }
+    let k = KindFacts {
+        kind: kind.unwrap_or_else(|| "reply".into()),
+        from_name: from_name.unwrap_or_default(),
+        portal,
+        reference,
+        receipt,
+    };
     let tx = super::begin(conn)?;
     tx.execute("UPDATE communications SET request_id = ?2 WHERE id = ?1", params![id, req.id])?;
     tx.execute("UPDATE inbound_details SET matched_by = 'assigned' WHERE communication_id = ?1", [id])?;
-    let acknowledged = acknowledge_if_first(&tx, &req.tracking_code, date, &from, "hand", today)?;
+    let mut bounce = None;
+    if k.kind == "bounce"
+        && let Some(mut record) = mail_store::bounce_record(&tx, id)?
+    {
+        let letter = mail_store::latest_letter(&tx, req.id)?.filter(|l| match (&record.recipient, &l.to) {
+            (Some(r), Some(to)) => r.eq_ignore_ascii_case(to),
+            (None, Some(_)) => true,
+            _ => false,
+        });
+        record.letter_id = letter.as_ref().map(|l| l.id);
+        let marked = tie_bounce(&tx, id, &record, letter.as_ref(), Some(&req), date)?;
+        bounce = Some(BounceSummary {
+            letter: letter.as_ref().map(|l| l.letter),
+            to: letter.and_then(|l| l.to),
+            failed_recipient: record.recipient,
+            status: record.status,
+            permanent: record.permanent,
+            letter_bounced: marked,
+        });
+    }
+    let applied = apply_kind(&tx, id, &req, MatchedBy::Assigned, &k, &from, date, today)?;
     crate::projection::recompute(&tx, crate::projection::Scope::Request(req.id))?;
     tx.commit()?;
     Ok(Imported {
@@ -547,7 +935,12 @@ pub fn assign(conn: &mut Connection, id: i64, code: &str, today: NaiveDate) -> R
         matched_by: Some(MatchedBy::Assigned),
         duplicate: false,
         attachments: 0,
-        acknowledged,
+        acknowledged: applied.acknowledged,
+        kind: k.kind,
+        portal: k.portal,
+        reference: k.reference,
+        bounce,
+        offered_contact: applied.offered_contact,
     })
 }
 

@@ -6,8 +6,10 @@
 pub mod agency;
 pub mod campaign;
 pub mod config;
+pub mod contacts;
 pub mod data;
 pub mod database;
+pub mod fetch;
 pub mod holiday;
 pub mod law;
 pub mod mail;
@@ -15,6 +17,7 @@ pub mod mail_facts;
 pub mod request;
 pub mod send;
 pub mod settings;
+pub mod suggest;
 pub mod users;
 pub mod vendors;
 

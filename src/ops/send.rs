@@ -15,12 +15,14 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
 use regex::Regex;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::core::letter::{Letter, LetterKind};
 use crate::core::status::{EventKind, Status};
 use crate::ops::request::log_in;
+use crate::store::contacts;
+use crate::store::mail as mail_store;
 use crate::store::outbox::{Pending, pending};
 use crate::store::request::{self, NewEvent, Via};
 use crate::{Error, Result};
@@ -157,7 +159,7 @@ fn query(url: &url::Url, name: &str) -> Option<String> {
 }
 
 /// Whether the host is this machine: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost.
-fn is_loopback(url: &url::Url) -> bool {
+pub fn is_loopback(url: &url::Url) -> bool {
     let ip = |ip: IpAddr| match ip {
         IpAddr::V4(a) => a.is_loopback(),
         IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
@@ -202,7 +204,7 @@ fn check_encrypted(url: &url::Url) -> Result<()> {
 /// case. A base64 word whose decoding holds a NUL between printable text, the user or the
 /// password, or a piece of the password, goes too: an answer that echoes part of an AUTH line.
 #[derive(Debug, Clone, Default)]
-struct Redactor {
+pub struct Redactor {
     forms: Option<Regex>,
     secrets: Vec<Vec<u8>>,
     password: Vec<u8>,
@@ -211,7 +213,7 @@ struct Redactor {
 const REDACTED: &str = "********";
 
 impl Redactor {
-    fn new(user: &str, password: &str) -> Self {
+    pub fn new(user: &str, password: &str) -> Self {
         let mut forms: Vec<String> = Vec::new();
         let secrets: Vec<&str> = [user, password].into_iter().filter(|s| !s.is_empty()).collect();
         let add_base64 = |forms: &mut Vec<String>, bytes: &[u8]| {
@@ -247,7 +249,7 @@ impl Redactor {
         }
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub fn redact(&self, text: &str) -> String {
         let Some(forms) = &self.forms else { return text.to_string() };
         let text = forms.replace_all(text, REDACTED);
         static WORD: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -569,8 +571,45 @@ pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDa
         .into_iter()
         .find(|p| p.tracking_code == req.tracking_code)
         .ok_or_else(|| Error::invalid(format!("{}: no message is waiting to be settled", req.tracking_code)))?;
+    let resends: Option<i64> =
+        conn.query_row("SELECT resends FROM communications WHERE id = ?1", [p.communication_id], |r| r.get(0))?;
+    let bounced = match resends {
+        Some(id) => mail_store::bounced_by_id(conn, id)?,
+        None => None,
+    };
     let tx = super::begin(conn)?;
-    if was_sent {
+    if was_sent && let Some(b) = &bounced {
+        // A letter sent again after a bounce: logged as a resend, not as a second letter.
+        tx.execute(
+            "UPDATE communications SET state = 'sent', sent_on = created_on WHERE id = ?1",
+            [p.communication_id],
+        )?;
+        let to = p.to.clone().unwrap_or_default();
+        let id = p.message_id.clone().unwrap_or_default();
+        record_resent(
+            &tx,
+            &req,
+            b,
+            &format!("settled as sent on {today}: to {to}, Message-ID {id}"),
+            p.created_on,
+            today,
+        )?;
+        if let Ok(address) = contacts::normalize(&to) {
+            let agency_id: i64 =
+                tx.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+            let note =
+                format!("the {} letter was sent here on {} after it bounced from {}", b.letter, p.created_on, b.to);
+            contacts::add(
+                &tx,
+                agency_id,
+                &address,
+                contacts::ContactState::Unconfirmed,
+                contacts::ContactSource::Resend,
+                p.created_on,
+                Some(&note),
+            )?;
+        }
+    } else if was_sent {
         tx.execute(
             "UPDATE communications SET state = 'sent', sent_on = created_on WHERE id = ?1",
             [p.communication_id],
@@ -591,6 +630,261 @@ pub fn resolve(conn: &mut Connection, code: &str, was_sent: bool, today: NaiveDa
     }
     tx.commit()?;
     Ok(p)
+}
+
+/// What sending a bounced letter again did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Resent {
+    pub tracking_code: String,
+    pub letter: LetterKind,
+    /// The new address.
+    pub to: String,
+    pub message_id: String,
+    /// Where the letter that bounced went, and when.
+    pub bounced_to: String,
+    pub bounced_sent_on: Option<NaiveDate>,
+    /// `None` when delivered; the server's answer when not (the letter stays bounced).
+    pub error: Option<String>,
+    /// For a request letter: the request now counts as sent on the day it was sent again (the
+    /// agency never got the first one), so its due date counts from then. False when a later
+    /// event stands in the way (the resend is then logged as a note).
+    pub clock_restarted: bool,
+    pub due_on: Option<NaiveDate>,
+    /// The new address became the agency's main address (`--make-main`).
+    pub made_main: bool,
+    /// The agency's main address, when it is known failing and stays the main one.
+    pub main_failing: Option<String>,
+}
+
+/// Sends a request's bounced letter again (same subject and text, a new Message-ID) to another
+/// address, exactly once, as `send` does: recorded as 'sending' and committed before the server
+/// is contacted, marked sent once it accepts. The address is checked like an agency's, must not
+/// be the one that bounced or one known failing, and becomes an (unconfirmed) contact of the
+/// agency, and its main address with `make_main`. Refused when the request has no bounced letter
+/// waiting (a second resend finds none).
+pub fn resend(
+    conn: &mut Connection,
+    code: &str,
+    to: &str,
+    make_main: bool,
+    mailer: &mut dyn Mailer,
+    sender: &Sender,
+    today: NaiveDate,
+) -> Result<Resent> {
+    let ResendPlan { req, bounced: b, address, normalized, agency_id } = resend_plan(conn, code, to)?;
+    let address = address.as_str();
+    let code = req.tracking_code.clone();
+    let (subject, body) = mail_store::letter_text(conn, b.letter_id)?;
+    let letter = Letter {
+        kind: b.letter,
+        tracking_code: code.clone(),
+        agency_key: req.agency_key.clone(),
+        to: Some(address.to_string()),
+        subject: subject.clone(),
+        body: body.clone(),
+        notes: Vec::new(),
+    };
+    let message_id = new_message_id(&code, sender);
+    let msg = message_on(&letter, sender, &message_id, today)?;
+
+    // Step 1: committed as 'sending' before the server is contacted. The bounced letter is sent
+    // again at most once: the database refuses a second live resend of it.
+    let comm_id = {
+        let tx = super::begin(conn)?;
+        tx.execute(
+            "INSERT INTO communications (request_id, direction, letter, channel, state, message_id, from_addr,
+                                         to_addr, subject, body, created_on, resends)
+             VALUES (?1, 'outbound', ?2, ?3, 'sending', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                req.id,
+                b.letter.stored(),
+                mailer.channel(),
+                message_id,
+                sender.from.to_string(),
+                address,
+                subject,
+                body,
+                today,
+                b.letter_id
+            ],
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Error::invalid(format!("{code}: the bounced {} letter has been sent again already", b.letter))
+            }
+            other => other.into(),
+        })?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        id
+    };
+
+    // Step 2: the server.
+    let delivered = mailer.deliver(&code, &msg);
+
+    // Step 3: record what the server said.
+    let tx = super::begin(conn)?;
+    let mut out = Resent {
+        tracking_code: code.clone(),
+        letter: b.letter,
+        to: address.to_string(),
+        message_id: message_id.clone(),
+        bounced_to: b.to.clone(),
+        bounced_sent_on: b.sent_on,
+        error: None,
+        clock_restarted: false,
+        due_on: None,
+        made_main: false,
+        main_failing: None,
+    };
+    match delivered {
+        Ok(()) => {
+            tx.execute(
+                "UPDATE communications SET state = 'sent', sent_on = ?2 WHERE id = ?1",
+                params![comm_id, today],
+            )?;
+            let how = format!(
+                "{} to {address}, Message-ID {message_id}",
+                if mailer.channel() == "file" { "written as .eml" } else { "emailed" }
+            );
+            out.clock_restarted = record_resent(&tx, &req, &b, &how, today, today)?;
+            let note = format!("the {} letter was sent here on {today} after it bounced from {}", b.letter, b.to);
+            contacts::add(
+                &tx,
+                agency_id,
+                &normalized,
+                contacts::ContactState::Unconfirmed,
+                contacts::ContactSource::Resend,
+                today,
+                Some(&note),
+            )?;
+            if make_main {
+                contacts::make_main(&tx, agency_id, address)?;
+                out.made_main = true;
+            } else if let Some(main) = req.agency_email.as_deref().and_then(|m| contacts::normalize(m).ok())
+                && contacts::get(&tx, agency_id, &main)?.is_some_and(|c| c.state == contacts::ContactState::Failing)
+            {
+                out.main_failing = Some(main);
+            }
+            out.due_on = request::find(&tx, &code)?.due_on;
+        }
+        Err(answer) => {
+            tx.execute(
+                "UPDATE communications SET state = 'failed', error = ?2 WHERE id = ?1",
+                params![comm_id, answer],
+            )?;
+            out.error = Some(answer);
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// A resend, checked.
+struct ResendPlan {
+    req: request::Request,
+    bounced: mail_store::BouncedLetter,
+    /// As given, trimmed.
+    address: String,
+    /// As contacts keep it.
+    normalized: String,
+    agency_id: i64,
+}
+
+/// Whether `resend` would go ahead (before a mail server is needed): the request has a bounced
+/// letter waiting, nothing is left 'sending', and the address is one to send to.
+pub fn check_resend(conn: &Connection, code: &str, to: &str) -> Result<()> {
+    resend_plan(conn, code, to).map(|_| ())
+}
+
+fn resend_plan(conn: &Connection, code: &str, to: &str) -> Result<ResendPlan> {
+    let req = request::find(conn, code)?;
+    let code = req.tracking_code.clone();
+    if let Some(p) = pending(conn)?.into_iter().find(|p| p.tracking_code == code) {
+        return Err(Error::invalid(format!(
+            "{}: a {} message from {} is still marked 'sending'; settle it first with `foiatrack send --resolve {} --was-sent|--not-sent`",
+            p.tracking_code, p.letter, p.created_on, p.tracking_code
+        )));
+    }
+    let Some(b) = mail_store::bounced_letter(conn, req.id)? else {
+        return Err(Error::invalid(format!(
+            "{code}: no letter of this request is waiting to be sent again after a bounce; `foiatrack request show {code}` lists its letters"
+        )));
+    };
+    let address = to.trim().to_string();
+    let normalized = contacts::normalize(&address).map_err(|e| Error::invalid(format!("{code}: --to: {e}")))?;
+    if normalized.eq_ignore_ascii_case(&b.to) {
+        return Err(Error::invalid(format!(
+            "{code}: {normalized} is the address the {} letter bounced from; give another with --to",
+            b.letter
+        )));
+    }
+    let agency_id: i64 = conn.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+    if let Some(c) = contacts::get(conn, agency_id, &normalized)?
+        && c.state == contacts::ContactState::Failing
+    {
+        return Err(Error::invalid(format!(
+            "{code}: {normalized} is marked failing for {} ({}); give another address, or mark it good first with `foiatrack agency contact mark {} {normalized} good`",
+            req.agency_key,
+            c.note.as_deref().map(visible).unwrap_or_default(),
+            req.agency_key
+        )));
+    }
+    Ok(ResendPlan { req, bounced: b, address, normalized, agency_id })
+}
+
+/// Logs a bounced letter sent again on `on`. A request letter moves the request's `sent` event
+/// to that day (the first is voided, saying why: the agency never got it), so the deadline
+/// counts from the letter the agency did get; when a later event would no longer fit, or for any
+/// other letter, the resend is logged as a note. Returns whether the clock restarted.
+fn record_resent(
+    tx: &rusqlite::Transaction<'_>,
+    req: &request::Request,
+    b: &mail_store::BouncedLetter,
+    how: &str,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<bool> {
+    let status = b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+    let first = b.sent_on.map(|d| format!(" of {d}")).unwrap_or_default();
+    let why = format!("the {} letter{first} to {} bounced{status}", b.letter, b.to);
+    if b.letter == LetterKind::Request {
+        let sent: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM events WHERE request_id = ?1 AND kind = 'sent' AND voided_on IS NULL
+                 ORDER BY on_date DESC, id DESC LIMIT 1",
+                [req.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(sent) = sent {
+            tx.execute_batch("SAVEPOINT resend_clock")?;
+            let attempt = (|| -> Result<bool> {
+                request::void_event(tx, sent, &format!("{why}; sent again on {on}"), today)?;
+                let mut e = NewEvent::new(EventKind::Sent, on);
+                e.via = Some(Via::Email);
+                e.note = Some(format!("sent again ({how}): {why}"));
+                request::insert_event(tx, req.id, &e, today)?;
+                Ok(crate::projection::recompute_checked(tx, req)?.is_ok())
+            })();
+            match attempt {
+                Ok(true) => {
+                    tx.execute_batch("RELEASE resend_clock")?;
+                    return Ok(true);
+                }
+                Ok(false) => tx.execute_batch("ROLLBACK TO resend_clock; RELEASE resend_clock")?,
+                Err(e) => {
+                    tx.execute_batch("ROLLBACK TO resend_clock; RELEASE resend_clock")?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let mut e = NewEvent::new(EventKind::Note, on);
+    e.via = Some(Via::Email);
+    e.note = Some(format!("{} letter sent again ({how}): {why}", capitalize_first(b.letter.as_str())));
+    log_in(tx, &req.tracking_code, &e, today)?;
+    Ok(false)
 }
 
 /// Records a follow-up letter written to a file for posting, as a communication and an event.

@@ -13,7 +13,7 @@ use crate::error::RowProblem;
 use crate::{Error, Result};
 /// Loads one jurisdiction's calendar.
 pub fn calendar(conn: &Connection, state: &str) -> Result<Calendar> {
-    let mut stmt = conn.prepare("SELECT date, change, name FROM holiday_changes WHERE state = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT date, change, name FROM holiday_changes WHERE state = ?1")?;
     let mut added = BTreeMap::new();
     let mut removed = BTreeSet::new();
     let rows =

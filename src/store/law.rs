@@ -529,8 +529,11 @@ pub fn code(conn: &Connection, input: &str) -> Result<String> {
 
 pub fn get(conn: &Connection, code: &str) -> Result<Law> {
     let code = code.trim().to_ascii_uppercase();
+    // Cached: pages and listings read a law per state, and preparing this join costs more
+    // than running it.
     let mut law = conn
-        .query_row(&format!("{SELECT} WHERE l.code = ?1"), [&code], from_row)
+        .prepare_cached(&format!("{SELECT} WHERE l.code = ?1"))?
+        .query_row([&code], from_row)
         .optional()?
         .ok_or(Error::NotFound { what: "law for jurisdiction", key: code })?;
     complete(conn, &mut law)?;

@@ -3,13 +3,17 @@
 
 pub mod agency;
 pub mod campaign;
+pub mod candidates;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod files;
 pub mod holiday;
 pub mod law;
 pub mod mail;
+pub mod mailbox;
 pub mod outbox;
 pub mod request;
+pub mod suggestions;
 pub mod users;
 pub mod vendors;

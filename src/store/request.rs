@@ -48,6 +48,28 @@ pub const SELECT: &str = "SELECT r.id, r.campaign_id, r.tracking_code, c.slug, a
         r.closed_on, r.followups, r.fee_cents, r.agency_reference, a.response_days, a.day_type
     FROM requests r JOIN agencies a ON a.id = r.agency_id JOIN campaigns c ON c.id = r.campaign_id";
 
+/// A date column, read fast when it has the stored shape.
+fn opt_date(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<chrono::NaiveDate>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        rusqlite::types::ValueRef::Text(t) => match crate::core::dates::ymd_fast(t) {
+            Some(d) => Ok(Some(d)),
+            None => r.get(i),
+        },
+        _ => r.get(i),
+    }
+}
+
+fn date(r: &Row<'_>, i: usize) -> rusqlite::Result<chrono::NaiveDate> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Text(t) => match crate::core::dates::ymd_fast(t) {
+            Some(d) => Ok(d),
+            None => r.get(i),
+        },
+        _ => r.get(i),
+    }
+}
+
 pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Request> {
     Ok(Request {
         id: r.get(0)?,
@@ -61,12 +83,12 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Request> {
         kind: r.get(8)?,
         population: r.get(9)?,
         status: r.get(10)?,
-        created_on: r.get(11)?,
-        sent_on: r.get(12)?,
-        due_on: r.get(13)?,
-        followup_on: r.get(14)?,
-        first_response_on: r.get(15)?,
-        closed_on: r.get(16)?,
+        created_on: date(r, 11)?,
+        sent_on: opt_date(r, 12)?,
+        due_on: opt_date(r, 13)?,
+        followup_on: opt_date(r, 14)?,
+        first_response_on: opt_date(r, 15)?,
+        closed_on: opt_date(r, 16)?,
         followups: r.get(17)?,
         fee_cents: r.get(18)?,
         agency_reference: r.get(19)?,
@@ -174,7 +196,8 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
         "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed,
                                       responded)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR EXISTS (SELECT 1 FROM communications
-                                                  WHERE request_id = ?1 AND direction = 'inbound'))
+                                                  WHERE request_id = ?1 AND direction = 'inbound'
+                                                    AND kind IN ('reply', 'portal')))
          ON CONFLICT (request_id) DO UPDATE SET days_to_first_response = excluded.days_to_first_response,
             days_to_completion = excluded.days_to_completion, stopped_days = excluded.stopped_days,
             appealed = excluded.appealed, responded = excluded.responded",

@@ -97,6 +97,8 @@ pub struct Record {
 #[derive(Debug, Clone, Serialize)]
 pub struct AgencyPage {
     pub agency: Agency,
+    /// Its addresses and whether each works, the main one first.
+    pub contacts: Vec<crate::store::contacts::Contact>,
     pub law: Law,
     pub requests: Vec<AgencyRequest>,
     pub record: Record,
@@ -159,5 +161,7 @@ pub fn page(conn: &Connection, key: &str, today: NaiveDate) -> Result<AgencyPage
     record.response_rate = (record.sent > 0).then(|| record.responded as f64 / record.sent as f64);
     record.median_days_to_first_response = crate::views::report::median(&first);
     record.first_responses_measured = first.len() as i64;
-    Ok(AgencyPage { agency, law, requests, record })
+    let id = agency::id(conn, &agency.key)?.unwrap_or_default();
+    let contacts = crate::store::contacts::list(conn, id)?;
+    Ok(AgencyPage { agency, contacts, law, requests, record })
 }

@@ -216,8 +216,10 @@ impl Row {
 const CHANNEL: &str = "COALESCE((SELECT e.via FROM events e WHERE e.request_id = r.id AND e.kind = 'sent'
         AND e.voided_on IS NULL ORDER BY e.on_date DESC, e.id DESC LIMIT 1),
     CASE WHEN a.email IS NOT NULL THEN 'email' WHEN a.portal_url IS NOT NULL THEN 'portal' ELSE 'mail' END)";
-const LAST_IN: &str =
-    "(SELECT MAX(c.created_on) FROM communications c WHERE c.request_id = r.id AND c.direction = 'inbound')";
+/// The last message from the agency: a reply or its portal's notice (not a bounce or an
+/// out-of-office).
+const LAST_IN: &str = "(SELECT MAX(c.created_on) FROM communications c WHERE c.request_id = r.id
+        AND c.direction = 'inbound' AND c.kind IN ('reply', 'portal'))";
 const LAST_OUT: &str = "(SELECT MAX(COALESCE(c.sent_on, c.created_on)) FROM communications c
         WHERE c.request_id = r.id AND c.direction = 'outbound' AND c.state = 'sent')";
 
@@ -724,8 +726,8 @@ pub fn draft_counts(conn: &Connection, campaign_id: i64) -> Result<(i64, i64)> {
 pub fn unsettled(conn: &Connection, campaign_id: i64) -> Result<Vec<Pending>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.id, r.tracking_code, c.letter, c.to_addr, c.message_id, c.created_on
-         FROM requests r CROSS JOIN communications c ON c.request_id = r.id
-         WHERE r.campaign_id = ?1 AND c.direction = 'outbound' AND c.state = 'sending'
+         FROM communications c CROSS JOIN requests r ON r.id = c.request_id
+         WHERE c.state = 'sending' AND c.direction = 'outbound' AND r.campaign_id = ?1
          ORDER BY r.tracking_code, c.id",
     )?;
     let v = stmt

@@ -12,4 +12,5 @@ pub mod render;
 pub mod report;
 pub mod request;
 pub mod send;
+pub mod suggestions;
 pub mod thread;

@@ -96,7 +96,8 @@ pub fn digest(conn: &Connection, today: NaiveDate, limit: usize) -> Result<Diges
         });
     }
     let appeal_windows = appeal_windows(conn, &mut cals, &overdue, today, limit)?;
-    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows })
+    let letters_bounced = crate::store::mail::bounced_letters(conn, None, limit)?;
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows, letters_bounced })
 }
 
 /// Appeal windows still open, soonest to close first: for requests denied (or answered with no

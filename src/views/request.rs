@@ -124,6 +124,13 @@ pub struct Detail {
     pub events: Vec<Event>,
     /// Letters sent and replies received, oldest first.
     pub correspondence: Vec<crate::store::mail::Correspondence>,
+    /// The request's latest letter that bounced and has not been sent again: the agency never
+    /// got it (`foiatrack send --resend CODE --to ADDRESS`).
+    pub letter_bounced: Option<crate::store::mail::BouncedLetter>,
+    /// The numbers records portals gave the request.
+    pub portal_numbers: Vec<crate::store::mail::PortalNumber>,
+    /// Events the replies suggest, not yet acted on (`views::suggestions::for_request`).
+    pub suggestions: Vec<crate::views::suggestions::ReplySuggestion>,
     /// The deadline explanation, line by line.
     #[serde(skip)]
     pub explanation: Vec<String>,
@@ -204,6 +211,9 @@ pub fn detail(conn: &Connection, code: &str, today: NaiveDate) -> Result<Detail>
         allowed_events: crate::core::status::allowed_from(t.status()),
         events: events(conn, req.id)?,
         correspondence: crate::store::mail::correspondence(conn, req.id)?,
+        letter_bounced: crate::store::mail::bounced_letter(conn, req.id)?,
+        portal_numbers: crate::store::mail::portal_numbers(conn, req.id)?,
+        suggestions: crate::views::suggestions::for_request(conn, req.id, t.status())?,
         explanation,
     })
 }
@@ -243,6 +253,8 @@ pub struct Digest {
     pub followups_due: Vec<Listed>,
     /// Appeal or petition windows still open, closing soonest first.
     pub appeal_windows: Vec<OpenWindow>,
+    /// Requests whose latest letter bounced (the agency never got it), newest report first.
+    pub letters_bounced: Vec<crate::store::mail::BouncedLetter>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -256,6 +268,8 @@ pub struct Waiting {
 }
 
 pub fn digest(conn: &Connection, campaign: Option<String>, today: NaiveDate) -> Result<Digest> {
+    let campaign_id = campaign.as_deref().map(|c| crate::store::campaign::get(conn, c)).transpose()?.map(|c| c.id);
+    let letters_bounced = crate::store::mail::bounced_letters(conn, campaign_id, usize::MAX)?;
     let all = list(conn, &Filter { campaign, ..Default::default() }, today)?;
     let mut overdue: Vec<Listed> = all.iter().filter(|l| l.overdue_days.is_some()).cloned().collect();
     overdue.sort_by(|a, b| {
@@ -311,5 +325,5 @@ pub fn digest(conn: &Connection, campaign: Option<String>, today: NaiveDate) -> 
         }
     }
     appeal_windows.sort_by(|a, b| a.closes_on.cmp(&b.closes_on).then(a.tracking_code.cmp(&b.tracking_code)));
-    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows })
+    Ok(Digest { today, overdue, due_soon, waiting_on_us, followups_due, appeal_windows, letters_bounced })
 }

@@ -38,16 +38,30 @@ pub struct Message {
     pub source: Option<String>,
     pub matched_by: Option<String>,
     pub attachments: Vec<AttachmentRef>,
+    /// For messages received: reply, bounce, autoreply or portal.
+    pub kind: Option<String>,
+    /// What the message is or what became of it ("automatic reply", "bounced on ..."), if more
+    /// than a plain reply or a letter delivered.
+    pub note: Option<String>,
 }
 
-const SELECT: &str = "SELECT c.id, c.direction, c.letter, c.channel, c.state, c.created_on, c.from_addr, c.to_addr,
-        c.subject, c.body, c.error, d.source, d.matched_by
-    FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id";
+fn select() -> String {
+    format!(
+        "SELECT c.id, c.direction, c.letter, c.channel, c.state, c.created_on, c.from_addr, c.to_addr,
+            c.subject, c.body, c.error, d.source, d.matched_by, {}
+        FROM communications c LEFT JOIN inbound_details d ON d.communication_id = c.id {}",
+        crate::store::mail::KIND_COLUMNS,
+        crate::store::mail::KIND_JOINS
+    )
+}
 
 fn messages(conn: &Connection, filter: &str, arg: Option<i64>) -> Result<Vec<Message>> {
-    let mut stmt = conn.prepare(&format!("{SELECT} WHERE {filter} ORDER BY c.created_on, c.id"))?;
+    let mut stmt = conn.prepare(&format!("{} WHERE {filter} ORDER BY c.created_on, c.id", select()))?;
     let map = |r: &rusqlite::Row<'_>| {
+        let (kind, note) = crate::store::mail::kind_note(r, 13)?;
         Ok(Message {
+            kind,
+            note,
             id: r.get(0)?,
             direction: r.get(1)?,
             letter: r.get(2)?,

@@ -40,7 +40,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<u64>) -> String {
-    let secure = if state.opts.behind_proxy { "; Secure" } else { "" };
+    let secure = if state.opts.https() { "; Secure" } else { "" };
     let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
 }

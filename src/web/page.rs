@@ -163,8 +163,18 @@ pub async fn with_db<T: Send + 'static>(
 ) -> Result<T, PageError> {
     let state = state.clone();
     let user = session.user.clone();
-    let out = tokio::task::spawn_blocking(move || on_connection(&state, &user, work)).await?;
+    let out = tokio::task::spawn_blocking(move || on_connection(&state, &user, Access::Write, work)).await?;
     Ok(out?)
+}
+
+/// What a page does with its connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Only reads: one read transaction (one snapshot, one lock taken and released), and no
+    /// need to say who is acting.
+    Read,
+    /// May write, through the operations (each its own transaction), as the signed-in user.
+    Write,
 }
 
 /// `with_db` for work that only reads (a page shown on GET): at most twice as many at once as
@@ -183,7 +193,25 @@ pub async fn read_db<T: Send + 'static>(
         .acquire()
         .await
         .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "The server is stopping."))?;
-    with_db(state, session, work).await
+    let state = state.clone();
+    let user = session.user.clone();
+    let out = tokio::task::spawn_blocking(move || on_connection(&state, &user, Access::Read, work)).await?;
+    Ok(out?)
+}
+
+/// `work` inside one read transaction: every list on the page comes from the same snapshot,
+/// and the file lock is taken once rather than once per statement.
+fn in_read_transaction<T>(
+    conn: &mut rusqlite::Connection,
+    work: impl FnOnce(&mut rusqlite::Connection) -> crate::Result<T>,
+) -> crate::Result<T> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let out = work(conn);
+    if !conn.is_autocommit() {
+        // Nothing was written: ending it gives the snapshot back.
+        conn.execute_batch("ROLLBACK")?;
+    }
+    out
 }
 
 /// Runs `work` on this blocking thread's connection. Each thread keeps its connection between
@@ -192,6 +220,7 @@ pub async fn read_db<T: Send + 'static>(
 fn on_connection<T>(
     state: &AppState,
     user: &str,
+    access: Access,
     work: impl FnOnce(&mut rusqlite::Connection) -> crate::Result<T>,
 ) -> crate::Result<T> {
     thread_local! {
@@ -204,12 +233,17 @@ fn on_connection<T>(
         let mut slot = slot.borrow_mut();
         let mut conn = match (slot.take(), file) {
             (Some((dev, ino, c)), Some(f)) if (dev, ino) == f && c.is_autocommit() => {
-                crate::store::db::set_actor(&c, user)?;
+                if access == Access::Write {
+                    crate::store::db::set_actor(&c, user)?;
+                }
                 c
             }
             _ => state.open(user)?,
         };
-        let out = work(&mut conn);
+        let out = match access {
+            Access::Read => in_read_transaction(&mut conn, work),
+            Access::Write => work(&mut conn),
+        };
         if let Some((dev, ino)) = file {
             *slot = Some((dev, ino, conn));
         }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::core::money::format_cents;
 use crate::store::agency::{Agency, AgencyInput, Kind};
 use crate::views::agency::{AgencyPage, Found, page, search};
+use crate::views::render::printable_line;
 use crate::web::auth::{Posted, Signed};
 use crate::web::page::{Chrome, PageError, PageResult, render, see_other, with_db};
 use crate::web::state::{AppState, Role};
@@ -88,6 +89,33 @@ struct ShowPage {
     rate: String,
     median: String,
     fees: String,
+    contacts: Vec<ContactLine>,
+}
+
+/// An address of the agency, ready to show.
+struct ContactLine {
+    address: String,
+    main: bool,
+    state: &'static str,
+    source: &'static str,
+    first_seen: String,
+    last_seen: String,
+    note: String,
+}
+
+impl ContactLine {
+    fn of(c: &crate::store::contacts::Contact) -> Self {
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        ContactLine {
+            address: printable_line(&c.address).into_owned(),
+            main: c.main,
+            state: c.state.as_str(),
+            source: c.source.as_str(),
+            first_seen: date(c.first_seen),
+            last_seen: date(c.last_seen),
+            note: c.note.as_deref().map(|n| printable_line(n).into_owned()).unwrap_or_default(),
+        }
+    }
 }
 
 impl ShowPage {
@@ -156,6 +184,7 @@ async fn show(
         } else {
             format!("{} request(s), {} in all", r.fees_requested, format_cents(r.fees_total_cents))
         },
+        contacts: p.contacts.iter().map(ContactLine::of).collect(),
         p,
     };
     render(&page)

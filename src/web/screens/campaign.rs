@@ -49,6 +49,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/campaigns/{slug}/send", post(send_drafts))
         .route("/campaigns/{slug}/bulk", post(bulk))
         .route("/campaigns/{slug}/settle", post(settle))
+        .route("/followups/send", post(send_followups_due))
         .route("/batches/{id}", get(batch_page))
 }
 
@@ -1286,6 +1287,31 @@ async fn bulk(
         }
         _ => return Err(PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error (a bug in foiatrack)")),
     };
+    Ok(see_other(&to))
+}
+
+/// "Send all" on the home page: the follow-ups listed there, across campaigns, as one batch.
+/// Each code is checked again when its turn comes (a request answered meanwhile is refused with
+/// the reason), and the database refuses a second follow-up on one day, so a double click or a
+/// campaign batch running at the same time never sends one twice.
+async fn send_followups_due(
+    State(state): State<Arc<AppState>>,
+    Signed(s): Signed,
+    Posted(form): Posted<Fields>,
+) -> PageResult {
+    Signed(s.clone()).require(Role::Staff, "sending follow-ups")?;
+    let mut codes: Vec<String> = fields(&form, "code").into_iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+    let mut seen = std::collections::HashSet::new();
+    codes.retain(|c| !c.is_empty() && seen.insert(c.clone()));
+    if codes.is_empty() {
+        return Err(invalid("No follow-ups are due: nothing to send."));
+    }
+    let mailer = smtp_mailer()?;
+    let today = state.today();
+    let sender = with_db(&state, &s, |conn| sender_from(conn)).await?;
+    let user = s.user.clone();
+    let b = new_batch("", "Follow-up letters due".into(), true, &user, today, codes.into_iter().map(waiting).collect());
+    let to = start(&state, &user, b, Job::Send { kind: LetterKind::Followup, mailer: Box::new(mailer), sender })?;
     Ok(see_other(&to))
 }
 

@@ -1,4 +1,4 @@
-//! Needs action: what staff look at first. Unmatched replies, letters that failed, requests
+//! Needs action: what staff look at first. Unmatched replies, letters that failed or bounced, requests
 //! overdue or due within three business days, follow-ups due, requests waiting on us, each line
 //! linking to its request.
 
@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 
 use crate::core::money::format_cents;
 use crate::store::{mail, outbox};
+use crate::views::render::printable_line;
 use crate::views::request::{Digest, Listed};
 use crate::web::auth::Signed;
 use crate::web::page::{Chrome, PageResult, read_db, render};
@@ -54,9 +55,36 @@ struct Home {
     chrome: Chrome,
     unmatched: Vec<mail::Unmatched>,
     failed: Vec<outbox::OutboxRow>,
+    bounced: Vec<BouncedLine>,
     sections: Vec<Section>,
     nothing_listed: bool,
     more: usize,
+}
+
+/// A letter that bounced: the agency never got it.
+pub struct BouncedLine {
+    pub code: String,
+    pub agency: String,
+    pub letter: String,
+    pub to: String,
+    pub on: String,
+    pub why: String,
+}
+
+impl BouncedLine {
+    fn of(b: &mail::BouncedLetter) -> Self {
+        let line = |s: &str| printable_line(s).into_owned();
+        let status = b.status.as_deref().map(|s| format!(" ({})", line(s))).unwrap_or_default();
+        let via = b.failed_recipient.as_deref().map(|f| format!(", via {}", line(f))).unwrap_or_default();
+        BouncedLine {
+            code: b.tracking_code.clone(),
+            agency: line(&b.agency_name),
+            letter: b.letter.to_string(),
+            to: line(&b.to),
+            on: b.on.to_string(),
+            why: format!("not delivered{status}{via}"),
+        }
+    }
 }
 
 /// One list of requests on the page.
@@ -108,6 +136,7 @@ async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResu
         chrome: Chrome::new(&s, "home", &state),
         unmatched: unmatched.into_iter().take(LIMIT).collect(),
         failed,
+        bounced: d.letters_bounced.iter().take(LIMIT).map(BouncedLine::of).collect(),
         sections: vec![
             Section {
                 id: "overdue",

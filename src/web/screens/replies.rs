@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::request::MessageLine;
+use super::request::{LikelyLine, MessageLine};
 use crate::ops::mail::ImportReport;
 use crate::store::files::FileStore;
 use crate::views::render::printable_line;
 use crate::web::auth::{Posted, Signed};
-use crate::web::page::{Chrome, PageError, PageResult, render, see_other, with_db};
+use crate::web::page::{Chrome, PageError, PageResult, read_db, render, see_other, with_db};
 use crate::web::state::{AppState, Role, Session, random_token};
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -368,7 +368,10 @@ fn is_code(s: &str) -> bool {
 }
 
 async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Option<String>) -> PageResult {
-    let list = with_db(state, s, |conn| crate::views::thread::unmatched(conn)).await?;
+    let (list, mut likely) = read_db(state, s, |conn| {
+        Ok((crate::views::thread::unmatched(conn)?, crate::views::suggestions::likely(conn, None)?))
+    })
+    .await?;
     let report = {
         let mut all = outcomes().lock().unwrap_or_else(|e| e.into_inner());
         all.retain(|_, o| o.at.elapsed() < OUTCOME_KEPT);
@@ -379,7 +382,14 @@ async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Opti
         report,
         assigned: is_code(&q.assigned).then_some(q.assigned),
         message,
-        unmatched: list.iter().map(MessageLine::of).collect(),
+        unmatched: list
+            .iter()
+            .map(|m| {
+                let mut line = MessageLine::of(m);
+                line.likely = likely.remove(&m.id).unwrap_or_default().iter().map(LikelyLine::of).collect();
+                line
+            })
+            .collect(),
         max_upload: super::request::size(crate::web::page::MAX_UPLOAD_BYTES as i64),
     })
 }

@@ -43,11 +43,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/requests/{code}/letter.txt", get(letter_txt))
         .route("/requests/{code}/letter.eml", get(letter_eml))
         .route("/requests/{code}/letter/send", post(letter_send))
+        .route("/requests/{code}/resend", post(resend))
         .route("/requests/{code}/data/upload", post(data_upload))
         .route("/requests/{code}/data/preview", get(data_preview))
         .route("/requests/{code}/data/confirm", post(data_confirm))
         .route("/requests/{code}/data/cancel", post(data_cancel))
         .route("/requests/{code}/total", post(record_total))
+        .route("/requests/{code}/replies/{id}/apply", post(apply_suggestion))
+        .route("/requests/{code}/replies/{id}/dismiss", post(dismiss_suggestion))
         .route("/attachments/{id}", get(download_attachment))
 }
 
@@ -101,15 +104,42 @@ pub struct MessageLine {
     pub error: String,
     pub source: String,
     pub attachments: Vec<AttachmentLine>,
+    /// What the message is or what became of it ("automatic reply", "bounced on ...").
+    pub note: String,
+    /// For a message tied to no request: the requests it is likely about.
+    pub likely: Vec<LikelyLine>,
+}
+
+/// A request an unmatched message is likely about, with the reasons.
+pub struct LikelyLine {
+    pub code: String,
+    pub agency: String,
+    pub status: String,
+    pub score: String,
+    pub reasons: Vec<String>,
+}
+
+impl LikelyLine {
+    pub fn of(l: &crate::views::suggestions::Likely) -> Self {
+        LikelyLine {
+            code: l.tracking_code.clone(),
+            agency: line(&l.agency),
+            status: l.status.to_string(),
+            score: format!("{:.2}", l.score),
+            reasons: l.reasons.iter().map(|r| line(r)).collect(),
+        }
+    }
 }
 
 impl MessageLine {
     pub fn of(m: &Message) -> Self {
         let inbound = m.direction == "inbound";
+        let note = opt_line(&m.note);
         let what = if inbound {
-            match &m.matched_by {
-                Some(by) => format!("Reply received (matched by {by})"),
-                None => "Reply received".to_string(),
+            let by = m.matched_by.as_ref().map(|b| format!(" (matched by {b})")).unwrap_or_default();
+            match m.kind.as_deref() {
+                Some("autoreply") | Some("portal") | Some("bounce") if !note.is_empty() => format!("{note}{by}"),
+                _ => format!("Reply received{by}"),
             }
         } else {
             format!("{} letter ({})", m.letter.as_deref().unwrap_or("other"), m.channel)
@@ -127,6 +157,8 @@ impl MessageLine {
             error: opt_line(&m.error),
             source: opt_line(&m.source),
             attachments: m.attachments.iter().map(AttachmentLine::of).collect(),
+            note: if inbound { String::new() } else { note },
+            likely: Vec::new(),
         }
     }
 }
@@ -204,6 +236,29 @@ fn hint(kind: EventKind) -> &'static str {
     }
 }
 
+/// An event a reply suggests, ready to show with its Apply button.
+pub struct SuggestionLine {
+    pub communication_id: i64,
+    pub received_on: String,
+    pub kind: String,
+    pub summary: String,
+    pub evidence: String,
+    pub confidence: String,
+}
+
+impl SuggestionLine {
+    fn of(s: &crate::views::suggestions::ReplySuggestion) -> Self {
+        SuggestionLine {
+            communication_id: s.communication_id,
+            received_on: s.received_on.to_string(),
+            kind: s.event.to_string(),
+            summary: line(&s.summary),
+            evidence: line(&s.evidence),
+            confidence: format!("{:.0}%", s.confidence * 100.0),
+        }
+    }
+}
+
 /// The request's spending figures, ready to show.
 pub struct DataLines {
     pub total: String,
@@ -230,6 +285,7 @@ struct RequestPage {
     explanation: Vec<String>,
     events: Vec<EventLine>,
     messages: Vec<MessageLine>,
+    suggestions: Vec<SuggestionLine>,
     forms: Vec<EventForm>,
     letters: Vec<&'static str>,
     vias: Vec<&'static str>,
@@ -239,6 +295,10 @@ struct RequestPage {
     done: Option<&'static str>,
     message: Option<String>,
     today: String,
+    /// The letter that bounced, in a sentence, when one waits to be sent again.
+    bounced: Option<String>,
+    /// What to run to send it again from the command line.
+    resend_command: String,
 }
 
 impl RequestPage {
@@ -276,6 +336,20 @@ impl RequestPage {
         if let Some(r) = &d.agency_reference {
             facts.push(("Agency's reference", line(r)));
         }
+        for p in &d.portal_numbers {
+            facts.push(("Portal number", format!("{} {}", line(&p.portal), line(&p.number))));
+        }
+        let bounced = d.letter_bounced.as_ref().map(|b| {
+            let sent = b.sent_on.map(|d| format!(" of {d}")).unwrap_or_default();
+            let status = b.status.as_deref().map(|s| format!(" ({})", line(s))).unwrap_or_default();
+            let via = b.failed_recipient.as_deref().map(|f| format!(", via {}", line(f))).unwrap_or_default();
+            format!(
+                "The {} letter{sent} to {} was not delivered{status}{via}; the report came on {}. The agency never got it.",
+                b.letter,
+                line(&b.to),
+                b.on
+            )
+        });
         let events = d
             .events
             .iter()
@@ -376,6 +450,7 @@ impl RequestPage {
             explanation: d.explanation.iter().map(|l| line(l)).collect(),
             events,
             messages: thread.iter().map(MessageLine::of).collect(),
+            suggestions: d.suggestions.iter().map(SuggestionLine::of).collect(),
             forms,
             letters,
             vias: Via::ALL.iter().map(|v| v.as_str()).collect(),
@@ -385,6 +460,8 @@ impl RequestPage {
             done: None,
             message: None,
             today,
+            bounced,
+            resend_command: format!("foiatrack send --resend {} --to ADDRESS", d.tracking_code),
         }
     }
 }
@@ -415,9 +492,12 @@ fn done_sentence(done: &str) -> Option<&'static str> {
         "logged" => "The event was logged.",
         "voided" => "The event was voided; it stays in the history, struck through.",
         "sent" => "The letter was sent.",
+        "resent" => "The letter that bounced was sent again to the new address.",
         "imported" => "The spending file was imported.",
         "cancelled" => "The import was cancelled; nothing was imported.",
         "total" => "The reported total was recorded.",
+        "applied" => "The event the reply suggests was logged.",
+        "dismissed" => "The suggestion was set aside; it is no longer offered.",
         _ => return None,
     })
 }
@@ -536,6 +616,74 @@ async fn void_event(
     .await;
     match done {
         Ok(l) => Ok(see_other(&format!("/requests/{}?done=voided#timeline", l.tracking_code))),
+        Err(err) => refused(&state, &s, code, err, None).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SuggestionForm {
+    kind: String,
+}
+
+/// The message and event kind a suggestion form names, the message checked to be this request's.
+fn suggestion_of(
+    conn: &rusqlite::Connection,
+    code: &str,
+    id: &str,
+    f: &SuggestionForm,
+) -> Result<(i64, Option<EventKind>)> {
+    let req = crate::store::request::find(conn, code)?;
+    let gone = || Error::NotFound { what: "reply", key: format!("{id} of {}", req.tracking_code) };
+    let id: i64 = id.parse().map_err(|_| gone())?;
+    match crate::store::suggestions::message(conn, id)? {
+        Some(m) if m.request_id == Some(req.id) => {}
+        _ => return Err(gone()),
+    }
+    let kind = blank(&f.kind).map(|k| k.parse::<EventKind>()).transpose()?;
+    Ok((id, kind))
+}
+
+/// Logs the event a reply suggests (`mail apply`).
+async fn apply_suggestion(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path((code, id)): Path<(String, String)>,
+    Posted(f): Posted<SuggestionForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "apply suggestions")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let done = with_db(&state, &s, move |conn| {
+        let (id, kind) = suggestion_of(conn, &c, &id, &f)?;
+        crate::ops::suggest::apply(conn, id, kind, today)
+    })
+    .await;
+    match done {
+        Ok(a) => Ok(see_other(&format!("/requests/{}?done=applied#timeline", a.logged.tracking_code))),
+        Err(err) => refused(&state, &s, code, err, None).await,
+    }
+}
+
+/// Sets a suggestion aside (`mail dismiss`).
+async fn dismiss_suggestion(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path((code, id)): Path<(String, String)>,
+    Posted(f): Posted<SuggestionForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "dismiss suggestions")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let done = with_db(&state, &s, move |conn| {
+        let (id, kind) = suggestion_of(conn, &c, &id, &f)?;
+        crate::ops::suggest::dismiss(conn, id, kind, today)
+    })
+    .await;
+    match done {
+        Ok(d) => Ok(see_other(&format!("/requests/{}?done=dismissed#suggestions", d.tracking_code))),
         Err(err) => refused(&state, &s, code, err, None).await,
     }
 }
@@ -721,6 +869,50 @@ async fn letter_send(
         }
         Err(_) => Err(err),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResendForm {
+    to: String,
+    make_main: String,
+}
+
+/// Sends the request's bounced letter again to another address, once (`send --resend`).
+async fn resend(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(code): Path<String>,
+    Posted(f): Posted<ResendForm>,
+) -> PageResult {
+    signed.require(Role::Staff, "send letters")?;
+    let s = signed.0;
+    let today = state.today();
+    let c = code.clone();
+    let make_main = !f.make_main.trim().is_empty();
+    let sent = with_db(&state, &s, move |conn| {
+        crate::ops::send::check_resend(conn, &c, &f.to)?;
+        let sender = sender(conn)?;
+        let mut mailer = smtp()?;
+        crate::ops::send::resend(conn, &c, &f.to, make_main, &mut mailer, &sender, today)
+    })
+    .await;
+    let err = match sent {
+        Ok(r) if r.error.is_none() => {
+            return Ok(see_other(&format!("/requests/{}?done=resent#thread", r.tracking_code)));
+        }
+        Ok(r) => PageError::new(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "The mail server did not take the {} letter for {}: {}. It is still marked bounced; try again when the server answers.",
+                r.letter,
+                line(&r.to),
+                line(&r.error.unwrap_or_default())
+            ),
+        ),
+        Err(e) => e,
+    };
+    refused(&state, &s, code, err, None).await
 }
 
 // ---------------------------------------------------------------------------------------------
