@@ -197,8 +197,9 @@ struct Item {
     source: String,
     /// Its number and offset in an mbox file.
     at: Option<(usize, u64)>,
-    /// The message read, or why it cannot be.
-    parsed: std::result::Result<Box<Parsed>, String>,
+    /// The message read, or why it cannot be (a skippable error), or what failed in the files
+    /// folder (an error that stops the import).
+    parsed: Result<Box<Parsed>>,
     /// What it holds of the queue's bytes.
     bytes: usize,
 }
@@ -212,6 +213,12 @@ struct Queue {
 }
 
 impl Queue {
+    /// Whether `n` more bytes fit without waiting.
+    fn has_room(&self, n: usize) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.0 == 0 || s.0 + n <= QUEUED_BYTES
+    }
+
     /// Waits for room for `n` bytes; false once the writer has stopped.
     fn take(&self, n: usize) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -247,10 +254,10 @@ pub fn import_path_each(
     today: NaiveDate,
     each: &mut dyn FnMut(Outcome) -> Result<()>,
 ) -> Result<()> {
-    let (to_writer, items) = std::sync::mpsc::sync_channel::<Item>(256);
+    let (to_writer, items) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
     let queue = &Queue::default();
     let (read, written) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_messages(path, shown, today, to_writer, queue));
+        let reader = scope.spawn(move || read_messages(store, path, shown, today, to_writer, queue));
         let written = write_messages(conn, store, today, &items, queue, each);
         // A reader still sending after the writer stopped stops at its next message.
         queue.stop();
@@ -261,50 +268,74 @@ pub fn import_path_each(
     read
 }
 
+/// Messages are passed to the writer this many at a time (or fewer, see [`QUEUED_BYTES`]).
+const CHUNK_MESSAGES: usize = 64;
+
+/// The reader's end of the queue: messages go in chunks, within the queue's bytes.
+struct ToWriter<'q> {
+    out: std::sync::mpsc::SyncSender<Vec<Item>>,
+    queue: &'q Queue,
+    chunk: Vec<Item>,
+}
+
+impl ToWriter<'_> {
+    /// Queues one message; false once the writer has stopped.
+    fn send(&mut self, item: Item) -> bool {
+        // The writer frees room only as chunks reach it: pass this one on before waiting.
+        if !self.queue.has_room(item.bytes) && !self.flush() {
+            return false;
+        }
+        if !self.queue.take(item.bytes) {
+            return false;
+        }
+        self.chunk.push(item);
+        self.chunk.len() < CHUNK_MESSAGES || self.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        self.chunk.is_empty() || self.out.send(std::mem::take(&mut self.chunk)).is_ok()
+    }
+}
+
 /// The reading side: every message at `path` read (streamed from an mbox file), parsed and
-/// classified, in order, passed on to the writer.
+/// classified, its attachments staged in the files folder, in order, passed on to the writer.
 fn read_messages(
+    store: &FileStore,
     path: &Path,
     shown: &str,
     today: NaiveDate,
-    out: std::sync::mpsc::SyncSender<Item>,
+    out: std::sync::mpsc::SyncSender<Vec<Item>>,
     queue: &Queue,
 ) -> Result<()> {
-    let send = |name: String, source: &str, at: Option<(usize, u64)>, raw: std::result::Result<&[u8], String>| {
-        let parsed = raw.and_then(|raw| parse_message(raw, today).map(Box::new).map_err(|e| e.to_string()));
+    let mut to_writer = ToWriter { out, queue, chunk: Vec::new() };
+    let mut send = |name: String, source: &str, at: Option<(usize, u64)>, raw: std::result::Result<&[u8], String>| {
+        let parsed = match raw {
+            Ok(raw) => parse_message(raw, today, store).map(Box::new),
+            Err(reason) => Err(Error::Invalid(reason)),
+        };
         let bytes = parsed.as_ref().map_or(0, |p| p.size);
-        let item = Item { name, source: source.to_string(), at, parsed, bytes };
-        queue.take(bytes) && out.send(item).is_ok()
+        to_writer.send(Item { name, source: source.to_string(), at, parsed, bytes })
     };
     if path.is_dir() {
-        let files = match mailbox::maildir_files(path) {
-            Ok(files) => files,
+        match mailbox::maildir_files(path) {
             Err(reason) => {
                 send(shown.to_string(), shown, None, Err(reason));
-                return Ok(());
             }
-        };
-        for file in files {
-            let name = file.display().to_string();
-            let raw = match mailbox::read_message_file(&file) {
-                Ok(Ok(raw)) => raw,
-                Ok(Err(size)) => {
-                    if !send(name.clone(), &name, None, Err(mailbox::too_large(size))) {
+            Ok(files) => {
+                for file in files {
+                    let name = file.display().to_string();
+                    let raw = match mailbox::read_message_file(&file) {
+                        Ok(Ok(raw)) => Ok(raw),
+                        Ok(Err(size)) => Err(mailbox::too_large(size)),
+                        Err(e) => Err(format!("cannot read it: {e}")),
+                    };
+                    if !send(name.clone(), &name, None, raw.as_deref().map_err(String::clone)) {
                         break;
                     }
-                    continue;
                 }
-                Err(e) => {
-                    if !send(name.clone(), &name, None, Err(format!("cannot read it: {e}"))) {
-                        break;
-                    }
-                    continue;
-                }
-            };
-            if !send(name.clone(), &name, None, Ok(&raw)) {
-                break;
             }
         }
+        to_writer.flush();
         return Ok(());
     }
     let opened = std::fs::File::open(path).and_then(|f| {
@@ -312,44 +343,44 @@ fn read_messages(
         let mbox = std::io::BufRead::fill_buf(&mut r)?.starts_with(b"From ");
         Ok((r, mbox))
     });
-    let (reader, mbox) = match opened {
-        Ok(r) => r,
+    match opened {
         Err(e) => {
             send(shown.to_string(), shown, None, Err(format!("cannot read it: {e}")));
-            return Ok(());
         }
-    };
-    if !mbox {
-        let raw = match mailbox::read_message_file(path) {
-            Ok(Ok(raw)) => Ok(raw),
-            Ok(Err(size)) => Err(mailbox::too_large(size)),
-            Err(e) => Err(format!("cannot read it: {e}")),
-        };
-        send(shown.to_string(), shown, None, raw.as_deref().map_err(String::clone));
-        return Ok(());
-    }
-    let mut messages = mailbox::MboxReader::new(reader);
-    let mut last = (0, 0);
-    while let Some(m) = messages.next_message() {
-        let sent = match m {
-            Ok(m) => {
-                last = (m.number, m.offset);
-                let name = format!("{shown}#{}", m.number);
-                let raw = m.contents.as_deref().map_err(|size| mailbox::too_large(*size));
-                send(name, shown, Some((m.number, m.offset)), raw)
+        Ok((_, false)) => {
+            let raw = match mailbox::read_message_file(path) {
+                Ok(Ok(raw)) => Ok(raw),
+                Ok(Err(size)) => Err(mailbox::too_large(size)),
+                Err(e) => Err(format!("cannot read it: {e}")),
+            };
+            send(shown.to_string(), shown, None, raw.as_deref().map_err(String::clone));
+        }
+        Ok((reader, true)) => {
+            let mut messages = mailbox::MboxReader::new(reader);
+            let mut last = (0, 0);
+            while let Some(m) = messages.next_message() {
+                let sent = match m {
+                    Ok(m) => {
+                        last = (m.number, m.offset);
+                        let name = format!("{shown}#{}", m.number);
+                        let raw = m.contents.as_deref().map_err(|size| mailbox::too_large(*size));
+                        send(name, shown, Some((m.number, m.offset)), raw)
+                    }
+                    // The rest of the file cannot be read: said once, after the last message read.
+                    Err(e) => send(
+                        shown.to_string(),
+                        shown,
+                        Some((last.0 + 1, last.1)),
+                        Err(format!("cannot read the rest of the file: {e}")),
+                    ),
+                };
+                if !sent {
+                    break;
+                }
             }
-            // The rest of the file cannot be read: said once, after the last message read.
-            Err(e) => send(
-                shown.to_string(),
-                shown,
-                Some((last.0 + 1, last.1)),
-                Err(format!("cannot read the rest of the file: {e}")),
-            ),
-        };
-        if !sent {
-            break;
         }
     }
+    to_writer.flush();
     Ok(())
 }
 
@@ -364,6 +395,8 @@ struct Batch<'c> {
     hashes: std::collections::HashSet<String>,
     outcomes: Vec<Outcome>,
     lookups: Lookups,
+    /// The requests its messages matched, to recompute before the commit.
+    touched: std::collections::BTreeSet<i64>,
 }
 
 impl<'c> Batch<'c> {
@@ -378,12 +411,16 @@ impl<'c> Batch<'c> {
             hashes: Default::default(),
             outcomes: Vec::new(),
             lookups,
+            touched: Default::default(),
         })
     }
 
     /// Places the batch's files (synced first) and commits; a failed commit removes the files it
     /// placed. Returns what the batch did, to report.
     fn commit(self) -> Result<Vec<Outcome>> {
+        for id in &self.touched {
+            crate::projection::recompute(&self.tx, crate::projection::Scope::Request(*id))?;
+        }
         let placed = place_files(self.files)?;
         if let Err(e) = self.tx.commit() {
             remove_created(&placed);
@@ -419,15 +456,18 @@ fn write_messages(
     conn: &mut Connection,
     store: &FileStore,
     today: NaiveDate,
-    items: &std::sync::mpsc::Receiver<Item>,
+    items: &std::sync::mpsc::Receiver<Vec<Item>>,
     queue: &Queue,
     each: &mut dyn FnMut(Outcome) -> Result<()>,
 ) -> Result<()> {
-    let mut items = items.iter().inspect(|item| queue.give_back(item.bytes));
+    let mut items = items.iter().flatten().inspect(|item| queue.give_back(item.bytes));
     while let Some(first) = items.next() {
-        if let Err(reason) = &first.parsed {
+        if let Err(e) = &first.parsed {
+            if !skippable(e) {
+                return Err(first.parsed.err().expect("an error"));
+            }
             // Nothing to write: said at once.
-            each(first.skipped(reason.clone()))?;
+            each(first.skipped(e.to_string()))?;
             continue;
         }
         let mut b = Batch::begin(conn)?;
@@ -463,20 +503,34 @@ impl Batch<'_> {
     /// back alone and reported skipped; a failure of the database or the files folder is rolled
     /// back alone too and returned as `Ok(Some(error))`, for the caller to commit what came
     /// before and stop.
-    fn store(&mut self, store: &FileStore, today: NaiveDate, item: Item) -> Result<Option<Error>> {
+    fn store(&mut self, store: &FileStore, today: NaiveDate, mut item: Item) -> Result<Option<Error>> {
         self.messages += 1;
-        let parsed = match &item.parsed {
+        let parsed = match &mut item.parsed {
             Ok(p) => p,
-            Err(reason) => {
-                self.outcomes.push(item.skipped(reason.clone()));
+            Err(e) if skippable(e) => {
+                let reason = e.to_string();
+                self.outcomes.push(item.skipped(reason));
                 return Ok(None);
             }
+            Err(_) => return Ok(item.parsed.err()),
         };
         self.tx.execute_batch("SAVEPOINT message")?;
-        let mut files = Vec::new();
-        match store_parsed(&self.tx, store, parsed, &item.name, today, &self.lookups, &self.hashes, &mut files) {
+        let (mut files, mut touched) = (Vec::new(), Vec::new());
+        let stored = store_parsed(
+            &self.tx,
+            store,
+            parsed,
+            &item.name,
+            today,
+            &self.lookups,
+            &self.hashes,
+            &mut files,
+            &mut touched,
+        );
+        match stored {
             Ok(i) => {
                 self.tx.execute_batch("RELEASE message")?;
+                self.touched.extend(touched);
                 self.hashes.extend(files.iter().map(|f| f.sha256.clone()));
                 self.files.extend(files);
                 self.outcomes.push(Outcome::Imported(Box::new(i)));
@@ -568,12 +622,11 @@ fn find_request(conn: &Connection, c: &Clues<'_>, lookups: &Lookups) -> Result<O
     for id in c.thread_ids {
         let bracketed = format!("<{}>", id.trim_matches(['<', '>']));
         let code: Option<String> = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT r.tracking_code FROM communications c JOIN requests r ON r.id = c.request_id
                  WHERE c.message_id = ?1",
-                [&bracketed],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([&bracketed], |r| r.get(0))
             .optional()?;
         if let Some(code) = code {
             return Ok(Some((code, MatchedBy::InReplyTo)));
@@ -708,7 +761,10 @@ struct Attachment {
     name: String,
     content_type: String,
     sha256: String,
-    bytes: Vec<u8>,
+    size: u64,
+    /// Its copy, staged in the files folder by the reader; none when the files folder had it
+    /// already.
+    file: Option<Staged>,
 }
 
 /// A message read and understood, ready to be stored: everything [`import_message`] takes from
@@ -732,8 +788,9 @@ struct Parsed {
     attachments: Vec<Attachment>,
 }
 
-/// Parses and classifies one raw message; dated `today` when it says no date.
-fn parse_message(raw: &[u8], today: NaiveDate) -> Result<Parsed> {
+/// Parses and classifies one raw message (dated `today` when it says no date), and stages the
+/// attachments the files folder does not have yet (a failure there stops the import).
+fn parse_message(raw: &[u8], today: NaiveDate, store: &FileStore) -> Result<Parsed> {
     let msg = MessageParser::default()
         .parse(raw)
         // At least one header line with a well-formed name (visible ASCII, no colon).
@@ -749,28 +806,28 @@ fn parse_message(raw: &[u8], today: NaiveDate) -> Result<Parsed> {
     let mut thread_ids = id_list(msg.in_reply_to());
     let in_reply_to = thread_ids.first().cloned();
     thread_ids.extend(id_list(msg.references()));
-    let attachments: Vec<Attachment> = msg
-        .attachments()
-        .enumerate()
-        .map(|(i, part)| {
-            let bytes = part.contents().to_vec();
-            Attachment {
-                name: part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1)),
-                content_type: part
-                    .content_type()
-                    .map(|c| match c.subtype() {
-                        Some(sub) => format!("{}/{}", c.ctype(), sub),
-                        None => c.ctype().to_string(),
-                    })
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                sha256: sha256_hex(&bytes),
-                bytes,
-            }
-        })
-        .collect();
+    let mut attachments = Vec::new();
+    for (i, part) in msg.attachments().enumerate() {
+        let bytes = part.contents();
+        let sha256 = sha256_hex(bytes);
+        let file = if store.path(&sha256).exists() { None } else { Some(store.stage_bytes_unsynced(bytes)?) };
+        attachments.push(Attachment {
+            name: part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1)),
+            content_type: part
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{}", c.ctype(), sub),
+                    None => c.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            sha256,
+            size: bytes.len() as u64,
+            file,
+        });
+    }
     let body = msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default();
     Ok(Parsed {
-        size: raw.len() + body.len() + attachments.iter().map(|a| a.bytes.len()).sum::<usize>(),
+        size: raw.len() + body.len(),
         content_sha: sha256_hex(raw),
         message_id: msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>']))),
         from: msg.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_ascii_lowercase(),
@@ -834,11 +891,15 @@ pub fn import_message(
     source: &str,
     today: NaiveDate,
 ) -> Result<Imported> {
-    let parsed = parse_message(raw, today)?;
+    let mut parsed = parse_message(raw, today, store)?;
     let tx = super::begin(conn)?;
     let lookups = Lookups::new(&tx)?;
-    let mut files = Vec::new();
-    let imported = store_parsed(&tx, store, &parsed, source, today, &lookups, &Default::default(), &mut files)?;
+    let (mut files, mut touched) = (Vec::new(), Vec::new());
+    let imported =
+        store_parsed(&tx, store, &mut parsed, source, today, &lookups, &Default::default(), &mut files, &mut touched)?;
+    for id in touched {
+        crate::projection::recompute(&tx, crate::projection::Scope::Request(id))?;
+    }
     let placed = place_files(files)?;
     if let Err(e) = tx.commit() {
         remove_created(&placed);
@@ -849,19 +910,21 @@ pub fn import_message(
 
 /// Stores a parsed message inside the caller's transaction: matched to a request, with its
 /// attachments staged into `files` (the caller places them before it commits; `staged` are the
-/// hashes its transaction staged already) and what its kind means for the request applied.
+/// hashes its transaction staged already) and what its kind means for the request applied. The
+/// request it matched goes into `touched`: the caller recomputes its figures before committing
+/// (once for all the messages of a transaction that match it).
 #[allow(clippy::too_many_arguments)]
 fn store_parsed(
     tx: &rusqlite::Transaction<'_>,
     store: &FileStore,
-    p: &Parsed,
+    p: &mut Parsed,
     source: &str,
     today: NaiveDate,
     lookups: &Lookups,
     staged: &std::collections::HashSet<String>,
     files: &mut Vec<Staged>,
+    touched: &mut Vec<i64>,
 ) -> Result<Imported> {
-    let k = &p.k;
     let mut imported = Imported {
         source: source.to_string(),
         communication_id: None,
@@ -885,6 +948,7 @@ fn store_parsed(
         imported.kind = kind.unwrap_or_else(|| "reply".into());
         return Ok(imported);
     }
+    let k = &p.k;
     imported.kind = k.kind.clone();
     imported.portal = k.portal.clone();
     imported.reference = k.reference.clone();
@@ -940,19 +1004,27 @@ fn store_parsed(
         k.reference,
         k.receipt
     ])?;
-    for a in &p.attachments {
-        // A file is written once: not when it is in the files folder already, or staged by this
-        // transaction.
+    for a in &mut p.attachments {
+        // A file is kept once: not when it is in the files folder already, or staged by this
+        // transaction (the copy the reader staged then goes).
         let known = staged.contains(&a.sha256)
             || files.iter().any(|f| f.sha256 == a.sha256)
             || store.path(&a.sha256).exists();
-        if known {
-            tx.prepare_cached("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)")?
-                .execute(params![a.sha256, a.bytes.len() as i64])?;
-        } else {
-            let file = store.stage_bytes_unsynced(&a.bytes)?;
-            file.record(tx)?;
-            files.push(file);
+        match a.file.take() {
+            Some(file) if !known => {
+                file.record(tx)?;
+                files.push(file);
+            }
+            None if !known => {
+                return Err(Error::invalid(format!(
+                    "its attachment '{}' was in the files folder when it was read, and is gone; import it again",
+                    a.name
+                )));
+            }
+            _ => {
+                tx.prepare_cached("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)")?
+                    .execute(params![a.sha256, a.size as i64])?;
+            }
         }
         tx.prepare_cached(
             "INSERT INTO attachments (communication_id, sha256, file_name, content_type) VALUES (?1, ?2, ?3, ?4)",
@@ -967,7 +1039,7 @@ fn store_parsed(
         let applied = apply_kind(tx, comm_id, req, *by, k, &p.from, p.date, today)?;
         imported.acknowledged = applied.acknowledged;
         imported.offered_contact = applied.offered_contact;
-        crate::projection::recompute(tx, crate::projection::Scope::Request(req.id))?;
+        touched.push(req.id);
         imported.tracking_code = Some(code.clone());
         imported.matched_by = Some(*by);
     }
@@ -1125,7 +1197,8 @@ fn vouch_for(
     if ours {
         return Ok(None);
     }
-    let agency_id: i64 = tx.query_row("SELECT agency_id FROM requests WHERE id = ?1", [req.id], |r| r.get(0))?;
+    let agency_id: i64 =
+        tx.prepare_cached("SELECT agency_id FROM requests WHERE id = ?1")?.query_row([req.id], |r| r.get(0))?;
     Ok(match contacts::reply_from(tx, agency_id, &address, date)? {
         contacts::ReplySeen::Offered => Some(address),
         _ => None,
