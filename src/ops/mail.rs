@@ -208,35 +208,51 @@ struct Item {
 /// is full, and gives up once the writer has stopped.
 #[derive(Default)]
 struct Queue {
-    state: std::sync::Mutex<(usize, bool)>,
+    state: std::sync::Mutex<QueueState>,
     changed: std::sync::Condvar,
 }
 
+#[derive(Default)]
+struct QueueState {
+    bytes: usize,
+    stopped: bool,
+    /// The reader waits for room (so giving some back wakes it).
+    waiting: bool,
+}
+
 impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Whether `n` more bytes fit without waiting.
     fn has_room(&self, n: usize) -> bool {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.0 == 0 || s.0 + n <= QUEUED_BYTES
+        let s = self.state();
+        s.bytes == 0 || s.bytes + n <= QUEUED_BYTES
     }
 
     /// Waits for room for `n` bytes; false once the writer has stopped.
     fn take(&self, n: usize) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while s.0 > 0 && s.0 + n > QUEUED_BYTES && !s.1 {
+        let mut s = self.state();
+        while s.bytes > 0 && s.bytes + n > QUEUED_BYTES && !s.stopped {
+            s.waiting = true;
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
-        s.0 += n;
-        !s.1
+        s.waiting = false;
+        s.bytes += n;
+        !s.stopped
     }
 
     fn give_back(&self, n: usize) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.0 = s.0.saturating_sub(n);
-        self.changed.notify_all();
+        let mut s = self.state();
+        s.bytes = s.bytes.saturating_sub(n);
+        if s.waiting {
+            self.changed.notify_all();
+        }
     }
 
     fn stop(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.state().stopped = true;
         self.changed.notify_all();
     }
 }
@@ -430,12 +446,10 @@ impl<'c> Batch<'c> {
     }
 }
 
-/// Makes staged files durable, then moves each to its place: the files that were not there yet.
-/// On any failure the ones placed are removed again (and the rest, still staged, go when dropped).
+/// Moves staged files (durable already) to their place: returns the files that were not there
+/// yet. On any failure the ones placed are removed again (and the rest, still staged, go when
+/// dropped).
 fn place_files(files: Vec<Staged>) -> Result<Vec<PathBuf>> {
-    for f in &files {
-        f.sync()?;
-    }
     let mut created = Vec::new();
     for f in files {
         let existed = f.destination().exists();
@@ -460,7 +474,7 @@ fn write_messages(
     queue: &Queue,
     each: &mut dyn FnMut(Outcome) -> Result<()>,
 ) -> Result<()> {
-    let mut items = items.iter().flatten().inspect(|item| queue.give_back(item.bytes));
+    let mut items = items.iter().inspect(|chunk| queue.give_back(chunk.iter().map(|i| i.bytes).sum())).flatten();
     while let Some(first) = items.next() {
         if let Err(e) = &first.parsed {
             if !skippable(e) {
@@ -810,7 +824,7 @@ fn parse_message(raw: &[u8], today: NaiveDate, store: &FileStore) -> Result<Pars
     for (i, part) in msg.attachments().enumerate() {
         let bytes = part.contents();
         let sha256 = sha256_hex(bytes);
-        let file = if store.path(&sha256).exists() { None } else { Some(store.stage_bytes_unsynced(bytes)?) };
+        let file = if store.path(&sha256).exists() { None } else { Some(store.stage_bytes(bytes)?) };
         attachments.push(Attachment {
             name: part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1)),
             content_type: part

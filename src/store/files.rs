@@ -83,12 +83,6 @@ impl Staged {
         &self.dest
     }
 
-    /// Makes the staged copy durable (see [`FileStore::stage_bytes_unsynced`]).
-    pub fn sync(&self) -> Result<()> {
-        let synced = std::fs::File::open(self.path()).and_then(|f| f.sync_all());
-        synced.map_err(write_err(&self.root))
-    }
-
     /// Records the file in `files` (inside the caller's transaction).
     pub fn record(&self, conn: &Connection) -> Result<()> {
         conn.execute(
@@ -247,24 +241,16 @@ impl FileStore {
     /// Stages a file by streaming it (it may be large): copied and hashed in one pass.
     pub fn stage_file(&self, src: &Path) -> Result<Staged> {
         let mut input = std::fs::File::open(src).map_err(read_err(src))?;
-        self.stage_from(&mut input, src, true)
+        self.stage_from(&mut input, src)
     }
 
     /// Stages bytes already in memory.
     pub fn stage_bytes(&self, bytes: &[u8]) -> Result<Staged> {
         let mut input = bytes;
-        self.stage_from(&mut input, Path::new("the attachment"), true)
+        self.stage_from(&mut input, Path::new("the attachment"))
     }
 
-    /// [`FileStore::stage_bytes`] without making the copy durable yet: [`Staged::sync`] it
-    /// before the commit that refers to it, so the files of many messages are written first and
-    /// synced together.
-    pub fn stage_bytes_unsynced(&self, bytes: &[u8]) -> Result<Staged> {
-        let mut input = bytes;
-        self.stage_from(&mut input, Path::new("the attachment"), false)
-    }
-
-    fn stage_from(&self, input: &mut dyn Read, src_name: &Path, sync: bool) -> Result<Staged> {
+    fn stage_from(&self, input: &mut dyn Read, src_name: &Path) -> Result<Staged> {
         let (tmp, mut out, created_root) = self.temporary()?;
         let mut staged = Staged {
             tmp: Some(tmp),
@@ -276,9 +262,7 @@ impl FileStore {
         };
         // On any error below, dropping `staged` removes the temporary.
         let (sha, size) = copy_hashing(input, &mut out, src_name, &self.root)?;
-        if sync {
-            out.sync_all().map_err(write_err(&self.root))?;
-        }
+        out.sync_all().map_err(write_err(&self.root))?;
         staged.dest = self.path(&sha);
         staged.sha256 = sha;
         staged.size = size;
