@@ -103,7 +103,7 @@ pub fn replay_request(
         events(conn, req.id)?.iter().filter(|e| e.voided_on.is_none()).map(Event::fact).collect();
     let period = period(conn, req)?;
     let followup_every: u32 =
-        conn.query_row("SELECT followup_every FROM campaigns WHERE id = ?1", [req.campaign_id], |r| r.get(0))?;
+        conn.prepare_cached("SELECT followup_every FROM campaigns WHERE id = ?1")?.query_row([req.campaign_id], |r| r.get(0))?;
     let rules = Rules { period, calendar: cals.get(conn, &req.state)?, followup_every };
     Ok(deadline::replay(&facts, &rules, explain))
 }
@@ -124,7 +124,7 @@ pub fn recompute(tx: &Transaction<'_>, scope: Scope<'_>) -> Result<usize> {
         ),
         Scope::All => ("1 = 1", vec![]),
     };
-    let mut stmt = tx.prepare(&format!("{SELECT} WHERE {filter}"))?;
+    let mut stmt = tx.prepare_cached(&format!("{SELECT} WHERE {filter}"))?;
     let reqs = stmt.query_map(rusqlite::params_from_iter(args), from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     let mut cals = Calendars::default();
     for req in &reqs {

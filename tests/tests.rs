@@ -16,6 +16,7 @@ mod web_request;
 mod web_util;
 
 mod agencies;
+mod bulk_import;
 mod core;
 mod data_hostile;
 mod foundation;

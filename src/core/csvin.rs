@@ -22,55 +22,66 @@ impl<R: Read> CrlfToLf<R> {
 }
 
 impl<R: Read> Read for CrlfToLf<R> {
+    /// Reads straight into `out` and removes each CR that precedes an LF in place; a CR at the
+    /// end of what was read waits for the next byte.
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
-        let mut w = 0;
-        if let Some(b) = self.pending.take() {
-            out[0] = b;
-            w = 1;
-        }
-        let mut buf = [0u8; 8192];
-        while w < out.len() {
-            let room = (out.len() - w).min(buf.len());
-            let n = self.inner.read(&mut buf[..room])?;
+        loop {
+            if out.is_empty() {
+                return Ok(0);
+            }
+            // What the last call kept back comes first: a held CR (dropped below if an LF
+            // follows) or the byte after one that did not fit.
+            let mut start = 0;
+            if let Some(b) = self.pending.take() {
+                out[0] = b;
+                start = 1;
+            } else if self.held_cr {
+                self.held_cr = false;
+                out[0] = b'\r';
+                start = 1;
+            }
+            if start == out.len() && out[0] == b'\r' {
+                // No room to look past the held CR: look at one byte.
+                let mut one = [0u8; 1];
+                if self.inner.read(&mut one)? == 0 {
+                    return Ok(1);
+                }
+                match one[0] {
+                    b'\n' => out[0] = b'\n',
+                    b'\r' => self.held_cr = true,
+                    b => self.pending = Some(b),
+                }
+                return Ok(1);
+            }
+            if start == out.len() {
+                return Ok(start);
+            }
+            let n = self.inner.read(&mut out[start..])?;
             if n == 0 {
-                if self.held_cr {
-                    self.held_cr = false;
+                // The end: a held CR is data.
+                return Ok(start);
+            }
+            let total = start + n;
+            let (mut r, mut w) = (0, 0);
+            while let Some(i) = memchr::memchr(b'\r', &out[r..total]) {
+                let cr = r + i;
+                out.copy_within(r..cr, w);
+                w += cr - r;
+                r = cr + 1;
+                if r == total {
+                    self.held_cr = true;
+                } else if out[r] != b'\n' {
                     out[w] = b'\r';
                     w += 1;
                 }
-                break;
             }
-            // Each input byte yields at most one output byte, plus one held CR: so at most one
-            // byte overflows into `pending`.
-            for &b in &buf[..n] {
-                let mut emit = |x: u8| {
-                    if w < out.len() {
-                        out[w] = x;
-                        w += 1;
-                    } else {
-                        self.pending = Some(x);
-                    }
-                };
-                if self.held_cr {
-                    self.held_cr = false;
-                    if b != b'\n' {
-                        emit(b'\r');
-                    }
-                }
-                if b == b'\r' {
-                    self.held_cr = true;
-                } else {
-                    emit(b);
-                }
-            }
+            out.copy_within(r..total, w);
+            w += total - r;
             if w > 0 {
-                break;
+                return Ok(w);
             }
+            // Only a CR came, held for the next byte: read on.
         }
-        Ok(w)
     }
 }
 
@@ -171,6 +182,70 @@ pub fn read_table(file: &str, data: &[u8]) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `input` through `CrlfToLf`, `chunk` bytes at a time from a source that gives `step`
+    /// bytes per read.
+    fn through(input: &[u8], chunk: usize, step: usize) -> Vec<u8> {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = CrlfToLf::new(Trickle(input, step));
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn crlf_becomes_lf_whatever_the_read_sizes() {
+        let cases: [(&[u8], &[u8]); 7] = [
+            (b"a,b\r\nc,d\r\n", b"a,b\nc,d\n"),
+            (b"a\rb\r\r\nc\r", b"a\rb\r\nc\r"),
+            (b"\r\n\r\n", b"\n\n"),
+            (b"\r\r\r", b"\r\r\r"),
+            (b"\r", b"\r"),
+            (b"", b""),
+            (b"x\n\ry\r\n", b"x\n\ry\n"),
+        ];
+        for (input, want) in cases {
+            for chunk in [1, 2, 3, 64] {
+                for step in [1, 2, 5, 100] {
+                    assert_eq!(through(input, chunk, step), want, "{input:?} chunk {chunk} step {step}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn crlf_to_lf_is_the_same_as_replacing(
+            input in proptest::collection::vec(proptest::sample::select(vec![b'\r', b'\n', b'a']), 0..200),
+            chunk in 1usize..9,
+            step in 1usize..9,
+        ) {
+            let mut want = Vec::new();
+            let mut i = 0;
+            while i < input.len() {
+                if input[i] == b'\r' && input.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                want.push(input[i]);
+                i += 1;
+            }
+            proptest::prop_assert_eq!(through(&input, chunk, step), want);
+        }
+    }
 
     #[test]
     fn finds_the_line_of_an_unclosed_quote() {

@@ -21,6 +21,7 @@
 use std::cell::Cell as Shared;
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -33,7 +34,7 @@ use crate::core::csvin::CrlfToLf;
 use crate::core::money::{self, format_cents};
 use crate::core::spending::*;
 use crate::error::RowProblem;
-use crate::store::files::{FileStore, hash_file};
+use crate::store::files::{FileStore, Staged, hash_file};
 use crate::store::request;
 use crate::{Error, Result};
 
@@ -125,10 +126,11 @@ fn sniff(path: &Path) -> Result<Format> {
     })
 }
 
-fn decode(field: &[u8]) -> String {
+/// Appends a field's text to `out`: UTF-8, else Windows-1252 (what spreadsheet programs write).
+fn decode_into(field: &[u8], out: &mut String) {
     match std::str::from_utf8(field) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(field).0.into_owned(),
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&encoding_rs::WINDOWS_1252.decode(field).0),
     }
 }
 
@@ -219,12 +221,13 @@ fn too_big(file: &str, sheet: &str, row: u32, col: u32, max_rows: u32) -> Error 
     ))
 }
 
-fn read_csv(path: &Path, file: &str, sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>) -> Result<()> {
+/// Reads the CSV file at `path` from `f` (the file itself, or a reader staging it as it goes);
+/// the delimiter is told from its first 64 KiB.
+fn read_csv(path: &Path, f: impl Read, file: &str, sink: &mut dyn FnMut(usize, &[Cell]) -> Result<()>) -> Result<()> {
     let read_err = |source| Error::Read { path: file.to_string(), source };
     let mut sample = Vec::new();
     std::fs::File::open(path).map_err(read_err)?.take(64 * 1024).read_to_end(&mut sample).map_err(read_err)?;
     let delimiter = detect_delimiter(&sample);
-    let f = std::fs::File::open(path).map_err(read_err)?;
     let row_start = Rc::new(Shared::new(0u64));
     let metered = Metered {
         inner: std::io::BufReader::with_capacity(1 << 16, CrlfToLf::new(f)),
@@ -233,6 +236,8 @@ fn read_csv(path: &Path, file: &str, sink: &mut dyn FnMut(usize, Vec<Cell>) -> R
     };
     let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(metered);
     let mut rec = csv::ByteRecord::new();
+    // One row's cells, their text buffers reused from row to row.
+    let mut cells: Vec<Cell> = Vec::new();
     let mut first = true;
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -253,17 +258,21 @@ fn read_csv(path: &Path, file: &str, sink: &mut dyn FnMut(usize, Vec<Cell>) -> R
         }
         row_start.set(rdr.position().byte());
         let line = rec.position().map_or(1, |p| p.line()).max(1) as usize;
-        let cells: Vec<Cell> = rec
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let f = if first && i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
-                let s = decode(f);
-                if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s) }
-            })
-            .collect();
+        cells.resize(rec.len(), Cell::Empty);
+        for (i, (f, cell)) in rec.iter().zip(cells.iter_mut()).enumerate() {
+            let f = if first && i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+            let mut text = match std::mem::replace(cell, Cell::Empty) {
+                Cell::Text(t) => t,
+                _ => String::new(),
+            };
+            text.clear();
+            decode_into(f, &mut text);
+            if !text.trim().is_empty() {
+                *cell = Cell::Text(text);
+            }
+        }
         first = false;
-        sink(line, cells)?;
+        sink(line, &cells)?;
     }
     Ok(())
 }
@@ -274,7 +283,7 @@ fn read_xlsx(
     path: &Path,
     file: &str,
     sheet: Option<&str>,
-    sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
+    sink: &mut dyn FnMut(usize, &[Cell]) -> Result<()>,
 ) -> Result<String> {
     use calamine::{Reader, Xlsx, XlsxError};
     let f = std::fs::File::open(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
@@ -320,7 +329,8 @@ fn read_xlsx(
                 }
                 _ => {
                     if let Some(r) = current {
-                        sink(r as usize + 1, std::mem::take(&mut cells))?;
+                        sink(r as usize + 1, &cells)?;
+                        cells.clear();
                     }
                     current = Some(row);
                 }
@@ -332,7 +342,7 @@ fn read_xlsx(
             cells[col] = cell;
         }
         if let Some(r) = current {
-            sink(r as usize + 1, cells)?;
+            sink(r as usize + 1, &cells)?;
             return Ok(name.clone());
         }
         if sheet.is_some() {
@@ -348,7 +358,7 @@ fn read_xls(
     path: &Path,
     file: &str,
     sheet: Option<&str>,
-    sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
+    sink: &mut dyn FnMut(usize, &[Cell]) -> Result<()>,
 ) -> Result<String> {
     use calamine::{Reader, Xls};
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
@@ -381,7 +391,7 @@ fn read_xls(
             }
             let mut cells = vec![Cell::Empty; c0 as usize];
             cells.extend(row.iter().map(xls_cell));
-            sink(r0 as usize + i + 1, cells)?;
+            sink(r0 as usize + i + 1, &cells)?;
         }
         return Ok(name.clone());
     }
@@ -395,11 +405,12 @@ pub fn read_rows(
     path: &Path,
     file: &str,
     sheet: Option<&str>,
-    sink: &mut dyn FnMut(usize, Vec<Cell>) -> Result<()>,
+    sink: &mut dyn FnMut(usize, &[Cell]) -> Result<()>,
 ) -> Result<(String, Option<String>)> {
     match sniff(path)? {
         Format::Csv => {
-            read_csv(path, file, sink)?;
+            let f = std::fs::File::open(path).map_err(|source| Error::Read { path: file.to_string(), source })?;
+            read_csv(path, f, file, sink)?;
             Ok(("csv".into(), None))
         }
         Format::Workbook("xls") => Ok(("xls".into(), Some(read_xls(path, file, sheet, sink)?))),
@@ -413,6 +424,292 @@ fn uncountable(what: String) -> Error {
         "{what} add up to more than foiatrack can count ({}); nothing was imported",
         format_cents(i64::MAX)
     ))
+}
+
+/// Rows checked and ready to be written, passed from the reading thread to the writing one. The
+/// text of a batch's rows is in one buffer, and emptied batches go back to the reader, so rows
+/// cost no allocation of their own.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    rows: Vec<ReadyRow>,
+}
+
+/// One transaction row; its text fields are ranges of the batch's text.
+struct ReadyRow {
+    row: i64,
+    date: Range<usize>,
+    amount: i64,
+    vendor: Range<usize>,
+    description: Option<Range<usize>>,
+    excluded_reason: Option<Range<usize>>,
+}
+
+/// A batch is passed on at this many rows...
+const BATCH_ROWS: usize = 4096;
+/// ... or this much text (a row is at most `MAX_ROW_BYTES`), whichever comes first...
+const BATCH_BYTES: usize = 1 << 20;
+/// Rows written by one INSERT statement (fewer statements to run).
+const ROWS_PER_INSERT: usize = 32;
+/// ... and at most this many wait for the writer.
+const QUEUED_BATCHES: usize = 4;
+
+impl Batch {
+    fn push(&mut self, parts: &[&str]) -> Range<usize> {
+        let start = self.text.len();
+        for p in parts {
+            self.text.push_str(p);
+        }
+        start..self.text.len()
+    }
+
+    fn full(&self) -> bool {
+        self.rows.len() >= BATCH_ROWS || self.text.len() >= BATCH_BYTES
+    }
+}
+
+/// A date as `YYYY-MM-DD`, as rusqlite stores a `NaiveDate`, without a formatter per row.
+fn push_date(batch: &mut Batch, d: NaiveDate) -> Range<usize> {
+    let start = batch.text.len();
+    match u32::try_from(d.year()).ok().filter(|y| *y <= 9999) {
+        Some(y) => {
+            let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10, d.month() / 10, d.month() % 10, d.day() / 10, d.day() % 10];
+            for (i, digit) in digits.into_iter().enumerate() {
+                if i == 4 || i == 6 {
+                    batch.text.push('-');
+                }
+                batch.text.push(char::from(b'0' + digit as u8));
+            }
+        }
+        None => batch.text.push_str(&d.to_string()),
+    }
+    start..batch.text.len()
+}
+
+/// What the reading thread needs to check rows.
+struct Check<'a> {
+    file: &'a str,
+    opts: &'a ImportOptions,
+    pattern: Option<&'a Regex>,
+    pattern_text: Option<&'a str>,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+}
+
+/// What the reading thread found.
+struct Checked {
+    s: ImportSummary,
+    /// Per vendor spelling: rows, total, whether it matches the pattern.
+    vendors: BTreeMap<String, (usize, i128, bool)>,
+    matched_sum: i128,
+    matched_by_year: BTreeMap<i32, i128>,
+    columns: Option<Columns>,
+    /// The file as read, staged in the files folder (see `check_rows`).
+    staged_as_read: Option<Staged>,
+}
+
+/// The reading side of an import: reads the file's rows, finds the header, checks each row and
+/// counts it in the summary, and passes the rows to write on to `out` in batches. Stops when the
+/// writer is gone (its error is the one reported). With `stage`, the file (a CSV file) is staged
+/// in that files folder as it is read.
+fn check_rows(
+    source: &Path,
+    stage: Option<&FileStore>,
+    c: &Check<'_>,
+    s: ImportSummary,
+    out: std::sync::mpsc::SyncSender<Batch>,
+    spare: std::sync::mpsc::Receiver<Batch>,
+) -> Result<Checked> {
+    static EMPTY: Cell = Cell::Empty;
+    let file = c.file;
+    let mut k = Checked {
+        s,
+        vendors: BTreeMap::new(),
+        matched_sum: 0,
+        matched_by_year: BTreeMap::new(),
+        columns: None,
+        staged_as_read: None,
+    };
+    let (mut searched_rows, mut searched_bytes) = (0usize, 0usize);
+    let total_re = Regex::new(r"(?i)^\s*(grand\s+)?(sub)?total\b").expect("valid pattern");
+    let mut batch = Batch::default();
+    let pass_on = |batch: &mut Batch| -> Result<()> {
+        let next = spare.try_recv().unwrap_or_default();
+        out.send(std::mem::replace(batch, next)).map_err(|_| Error::Internal("the import's writer stopped".into()))
+    };
+    // Sums are kept in 128 bits (no row can overflow them) and checked once at the end.
+    let handle = |row: usize, cells: &[Cell], cols: &Columns, k: &mut Checked, batch: &mut Batch| {
+        if cells.iter().all(Cell::is_empty) {
+            return;
+        }
+        let s = &mut k.s;
+        let get = |i: usize| cells.get(i).unwrap_or(&EMPTY);
+        let date_cell = get(cols.date);
+        if date_cell.is_empty() && cells.iter().any(|c| total_re.is_match(&c.text())) {
+            s.total_rows_skipped += 1;
+            return;
+        }
+        s.rows_read += 1;
+        let bad = |col: usize, value: &str, message: String, s: &mut ImportSummary| {
+            s.invalid += 1;
+            if s.problems.len() < 100 {
+                s.problems.push(RowProblem {
+                    file: file.to_string(),
+                    line: row as u64,
+                    column: Some(cols.label(col)),
+                    value: Some(excerpt(value)),
+                    message,
+                });
+            }
+        };
+        let date = cell_date(date_cell);
+        let amount_cell = get(cols.amount);
+        let amount = cell_cents(amount_cell);
+        let (date, amount) = match (date, amount) {
+            (Some(d), Ok(a)) => (d, a),
+            (None, _) => {
+                bad(cols.date, &date_cell.text(), date_problem(date_cell), s);
+                return;
+            }
+            (_, Err(problem)) => {
+                bad(cols.amount, &amount_cell.text(), problem.describe(), s);
+                return;
+            }
+        };
+        let vendor_text = get(cols.vendor).text();
+        let vendor = vendor_text.trim();
+        let description_text = cols.description.map(|i| get(i).text());
+        let description = description_text.as_deref().map(str::trim).filter(|d| !d.is_empty());
+        // Vendors repeat: the pattern is run once per distinct spelling.
+        let v = match k.vendors.get_mut(vendor) {
+            Some(v) => v,
+            None => {
+                let matched = c.pattern.is_none_or(|p| p.is_match(vendor));
+                k.vendors.entry(vendor.to_string()).or_insert((0, 0, matched))
+            }
+        };
+        let matched = v.2;
+        v.0 += 1;
+        v.1 += amount as i128;
+        // Once a row is invalid nothing is written: the import will be refused.
+        if s.invalid == 0 || c.opts.skip_invalid {
+            let ready = ReadyRow {
+                row: row as i64,
+                date: push_date(batch, date),
+                amount,
+                vendor: batch.push(&[vendor]),
+                description: description.map(|d| batch.push(&[d])),
+                excluded_reason: (!matched).then(|| {
+                    batch.push(&["vendor '", vendor, "' does not match /", c.pattern_text.unwrap_or(""), "/"])
+                }),
+            };
+            batch.rows.push(ready);
+        }
+        if matched {
+            s.matched += 1;
+            k.matched_sum += amount as i128;
+            *k.matched_by_year.entry(date.year()).or_default() += amount as i128;
+            s.first_date = Some(s.first_date.map_or(date, |f| f.min(date)));
+            s.last_date = Some(s.last_date.map_or(date, |l| l.max(date)));
+            let outside = c.period.0.is_some_and(|p| date < p) || c.period.1.is_some_and(|p| date > p);
+            if outside {
+                s.outside_period += 1;
+                if s.outside_period_examples.len() < 5 {
+                    s.outside_period_examples.push(format!("row {row}: {date}"));
+                }
+            }
+        } else {
+            s.excluded += 1;
+        }
+    };
+    let mut sink = |row: usize, cells: &[Cell]| -> Result<()> {
+        if let Some(cols) = k.columns.take() {
+            handle(row, cells, &cols, &mut k, &mut batch);
+            k.columns = Some(cols);
+            if batch.full() {
+                pass_on(&mut batch)?;
+            }
+            return Ok(());
+        }
+        // Still looking for the header row: nothing before it is kept.
+        let is_header = match c.opts.header_row {
+            Some(h) => row == h,
+            None => header_score(cells) >= 2,
+        };
+        if is_header {
+            let headers: Vec<String> = cells.iter().map(|c| excerpt(c.text().trim())).collect();
+            let cols = detect_columns(&headers, &c.opts.columns, file)?;
+            k.s.header_row = row;
+            k.columns = Some(cols);
+        } else if c.opts.header_row.is_none() {
+            searched_rows += 1;
+            searched_bytes += cells.iter().map(|c| c.text().len()).sum::<usize>();
+            if searched_rows > HEADER_SEARCH_ROWS || searched_bytes > HEADER_SEARCH_BYTES {
+                return Err(Error::invalid(format!(
+                    "{file}: no header row found in the first {HEADER_SEARCH_ROWS} rows or 1 MiB (looked for columns such as date, amount, vendor); give it with --header-row N"
+                )));
+            }
+        }
+        Ok(())
+    };
+    let (format, sheet) = match stage {
+        Some(store) => {
+            let f = std::fs::File::open(source).map_err(|source| Error::Read { path: file.to_string(), source })?;
+            let mut staging = store.stage_reading(f, Path::new(file))?;
+            read_csv(source, &mut staging, file, &mut sink)?;
+            k.staged_as_read = Some(staging.finish()?);
+            ("csv".to_string(), None)
+        }
+        None => read_rows(source, file, c.opts.sheet.as_deref(), &mut sink)?,
+    };
+    if !batch.rows.is_empty() {
+        pass_on(&mut batch)?;
+    }
+    k.s.format = format;
+    k.s.sheet = sheet;
+    Ok(k)
+}
+
+/// The writing side of an import: inserts the rows of each batch as it comes, with one prepared
+/// statement, then hands the emptied batch back.
+fn write_rows(
+    tx: &rusqlite::Transaction<'_>,
+    source_id: i64,
+    batches: &std::sync::mpsc::Receiver<Batch>,
+    recycle: &std::sync::mpsc::Sender<Batch>,
+) -> Result<()> {
+    const COLUMNS: &str = "INSERT INTO transactions (source_id, row_number, txn_date, amount_cents, vendor, description, excluded_reason) VALUES ";
+    let values = |n: usize| (0..n).map(|_| "(?1, ?, ?, ?, ?, ?, ?)").collect::<Vec<_>>().join(", ");
+    let mut one = tx.prepare(&format!("{COLUMNS}{}", values(1)))?;
+    let mut many = tx.prepare(&format!("{COLUMNS}{}", values(ROWS_PER_INSERT)))?;
+    one.raw_bind_parameter(1, source_id)?;
+    many.raw_bind_parameter(1, source_id)?;
+    for mut b in batches.iter() {
+        let text = b.text.as_str();
+        let bind = |stmt: &mut rusqlite::Statement<'_>, at: usize, r: &ReadyRow| -> rusqlite::Result<()> {
+            stmt.raw_bind_parameter(at, r.row)?;
+            stmt.raw_bind_parameter(at + 1, &text[r.date.clone()])?;
+            stmt.raw_bind_parameter(at + 2, r.amount)?;
+            stmt.raw_bind_parameter(at + 3, &text[r.vendor.clone()])?;
+            stmt.raw_bind_parameter(at + 4, r.description.clone().map(|d| &text[d]))?;
+            stmt.raw_bind_parameter(at + 5, r.excluded_reason.clone().map(|d| &text[d]))
+        };
+        let mut chunks = b.rows.chunks_exact(ROWS_PER_INSERT);
+        for chunk in &mut chunks {
+            for (i, r) in chunk.iter().enumerate() {
+                bind(&mut many, 2 + 6 * i, r)?;
+            }
+            many.raw_execute()?;
+        }
+        for r in chunks.remainder() {
+            bind(&mut one, 2, r)?;
+            one.raw_execute()?;
+        }
+        b.text.clear();
+        b.rows.clear();
+        // The reader may be done already.
+        let _ = recycle.send(b);
+    }
+    Ok(())
 }
 
 /// Imports a spending file for a request. Atomic: any bad row (unless `skip_invalid`) leaves the
@@ -436,61 +733,20 @@ pub fn import(
         .as_deref()
         .map(|p| crate::core::vendors::compile("the vendor pattern", p).map_err(Error::Invalid))
         .transpose()?;
-    // The file is copied into the files folder first (hashed on the way) and read from that
-    // copy, so what is kept is exactly what was imported. The copy is a hidden temporary until
-    // the database commits; on any error it is removed when `staged` is dropped. A dry run keeps
-    // nothing, so it reads the file where it is.
-    let staged = if opts.dry_run { None } else { Some(store.stage_file(path)?) };
-    let (sha, source): (String, &Path) = match &staged {
-        Some(st) => (st.sha256.clone(), st.path()),
-        None => (hash_file(path)?, path),
-    };
+    // What is kept in the files folder is exactly what was imported: a CSV file is copied there
+    // (and hashed again) as it is read, a workbook (read by seeking) is copied first and read
+    // from the copy. The copy is a hidden temporary until the database commits; on any error it
+    // is removed when dropped. A dry run keeps nothing, so it reads the file where it is.
+    let stage_while_reading = !opts.dry_run && matches!(sniff(path)?, Format::Csv);
+    let staged = if opts.dry_run || stage_while_reading { None } else { Some(store.stage_file(path)?) };
+    let source: &Path = staged.as_ref().map_or(path, |st| st.path());
+    let stage = stage_while_reading.then_some(store);
 
     let tx = super::begin(conn)?;
-    let existing: Option<(i64, NaiveDate)> = tx
-        .query_row(
-            "SELECT id, imported_on FROM data_sources WHERE request_id = ?1 AND sha256 = ?2",
-            params![req.id, sha],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((_, on)) = existing
-        && !opts.replace
-    {
-        return Err(Error::invalid(format!(
-            "{file} was imported for {} already on {on}; use --replace to replace its rows",
-            req.tracking_code
-        )));
-    }
-    let replaced = if let Some((id, _)) = existing {
-        tx.execute("DELETE FROM transactions WHERE source_id = ?1", [id])?;
-        tx.execute("DELETE FROM data_sources WHERE id = ?1", [id])?;
-        true
-    } else {
-        false
-    };
-    match &staged {
-        Some(st) => st.record(&tx)?,
-        None => {
-            let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
-            tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
-        }
-    }
-    tx.execute(
-        "INSERT INTO data_sources (request_id, sha256, file_name, format, sheet, header_row, columns, vendor_pattern,
-                                   imported_on, rows_read)
-         VALUES (?1, ?2, ?3, 'csv', NULL, 1, '', ?4, ?5, 0)",
-        params![req.id, sha, file, pattern_text, today],
-    )?;
-    let source_id = tx.last_insert_rowid();
-    // What the request's dataset counts already (without the rows replaced), so the sums with
-    // this file can be checked before anything is committed.
-    let counted_before = counted_by_year(&tx, req.id)?;
-
-    let mut s = ImportSummary {
+    let s = ImportSummary {
         tracking_code: req.tracking_code.clone(),
         file: file.to_string(),
-        sha256: sha.clone(),
+        sha256: String::new(),
         format: String::new(),
         sheet: None,
         header_row: 0,
@@ -511,122 +767,83 @@ pub fn import(
         outside_period_examples: Vec::new(),
         vendors: Vec::new(),
         problems: Vec::new(),
-        replaced,
+        replaced: false,
         dry_run: opts.dry_run,
     };
-    // Sums are kept in 128 bits (no row can overflow them) and checked once at the end.
-    let mut vendors: BTreeMap<String, (usize, i128, bool)> = BTreeMap::new();
-    let mut matched_sum: i128 = 0;
-    let mut matched_by_year: BTreeMap<i32, i128> = BTreeMap::new();
-    let mut columns: Option<Columns> = None;
-    let (mut searched_rows, mut searched_bytes) = (0usize, 0usize);
-    let total_re = Regex::new(r"(?i)^\s*(grand\s+)?(sub)?total\b").expect("valid pattern");
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO transactions (source_id, row_number, txn_date, amount_cents, vendor, description, excluded_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut handle = |row: usize, cells: &[Cell], cols: &Columns, s: &mut ImportSummary| -> Result<()> {
-            if cells.iter().all(Cell::is_empty) {
-                return Ok(());
+    // The file is read and checked on one thread while this one writes the rows it passes on, in
+    // batches through a bounded queue: memory stays a few batches whatever the file's size.
+    let check = Check {
+        file,
+        opts,
+        pattern: pattern.as_ref(),
+        pattern_text: pattern_text.as_deref(),
+        period: (campaign.period_start, campaign.period_end),
+    };
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+    let (recycle, spare) = std::sync::mpsc::channel::<Batch>();
+    let (checked, written) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| check_rows(source, stage, &check, s, to_writer, spare));
+        // Meanwhile: the file's hash, its data source, then its rows as they come.
+        let written = (|| -> Result<_> {
+            let sha = match &staged {
+                Some(st) => st.sha256.clone(),
+                None => hash_file(path)?,
+            };
+            let existing: Option<(i64, NaiveDate)> = tx
+                .query_row(
+                    "SELECT id, imported_on FROM data_sources WHERE request_id = ?1 AND sha256 = ?2",
+                    params![req.id, sha],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((_, on)) = existing
+                && !opts.replace
+            {
+                return Err(Error::invalid(format!(
+                    "{file} was imported for {} already on {on}; use --replace to replace its rows",
+                    req.tracking_code
+                )));
             }
-            let get = |i: usize| cells.get(i).cloned().unwrap_or(Cell::Empty);
-            let date_cell = get(cols.date);
-            if date_cell.is_empty() && cells.iter().any(|c| total_re.is_match(&c.text())) {
-                s.total_rows_skipped += 1;
-                return Ok(());
+            if let Some((id, _)) = existing {
+                tx.execute("DELETE FROM transactions WHERE source_id = ?1", [id])?;
+                tx.execute("DELETE FROM data_sources WHERE id = ?1", [id])?;
             }
-            s.rows_read += 1;
-            let bad = |col: usize, value: String, message: String, s: &mut ImportSummary| {
-                s.invalid += 1;
-                if s.problems.len() < 100 {
-                    s.problems.push(RowProblem {
-                        file: file.to_string(),
-                        line: row as u64,
-                        column: Some(cols.label(col)),
-                        value: Some(excerpt(&value)),
-                        message,
-                    });
-                }
-            };
-            let date = cell_date(&date_cell);
-            let amount_cell = get(cols.amount);
-            let amount = cell_cents(&amount_cell);
-            let (date, amount) = match (date, amount) {
-                (Some(d), Ok(a)) => (d, a),
-                (None, _) => {
-                    bad(cols.date, date_cell.text().into_owned(), date_problem(&date_cell), s);
-                    return Ok(());
-                }
-                (_, Err(problem)) => {
-                    bad(cols.amount, amount_cell.text().into_owned(), problem.describe(), s);
-                    return Ok(());
-                }
-            };
-            let vendor = get(cols.vendor).text().trim().to_string();
-            let description = cols.description.map(|i| get(i).text().trim().to_string()).filter(|d| !d.is_empty());
-            // Vendors repeat: the pattern is run once per distinct spelling.
-            let matched = match vendors.get(&vendor) {
-                Some(v) => v.2,
-                None => pattern.as_ref().is_none_or(|p| p.is_match(&vendor)),
-            };
-            let reason = (!matched)
-                .then(|| format!("vendor '{vendor}' does not match /{}/", pattern_text.as_deref().unwrap_or("")));
-            insert.execute(params![source_id, row as i64, date, amount, vendor, description, reason])?;
-            let v = match vendors.get_mut(&vendor) {
-                Some(v) => v,
-                None => vendors.entry(vendor).or_insert((0, 0, matched)),
-            };
-            v.0 += 1;
-            v.1 += amount as i128;
-            if matched {
-                s.matched += 1;
-                matched_sum += amount as i128;
-                *matched_by_year.entry(date.year()).or_default() += amount as i128;
-                s.first_date = Some(s.first_date.map_or(date, |f| f.min(date)));
-                s.last_date = Some(s.last_date.map_or(date, |l| l.max(date)));
-                let outside =
-                    campaign.period_start.is_some_and(|p| date < p) || campaign.period_end.is_some_and(|p| date > p);
-                if outside {
-                    s.outside_period += 1;
-                    if s.outside_period_examples.len() < 5 {
-                        s.outside_period_examples.push(format!("row {row}: {date}"));
-                    }
-                }
-            } else {
-                s.excluded += 1;
-            }
-            Ok(())
-        };
-        let mut sink = |row: usize, cells: Vec<Cell>| -> Result<()> {
-            if let Some(cols) = &columns {
-                return handle(row, &cells, cols, &mut s);
-            }
-            // Still looking for the header row: nothing before it is kept.
-            let is_header = match opts.header_row {
-                Some(h) => row == h,
-                None => header_score(&cells) >= 2,
-            };
-            if is_header {
-                let headers: Vec<String> = cells.iter().map(|c| excerpt(c.text().trim())).collect();
-                let cols = detect_columns(&headers, &opts.columns, file)?;
-                s.header_row = row;
-                columns = Some(cols);
-            } else if opts.header_row.is_none() {
-                searched_rows += 1;
-                searched_bytes += cells.iter().map(|c| c.text().len()).sum::<usize>();
-                if searched_rows > HEADER_SEARCH_ROWS || searched_bytes > HEADER_SEARCH_BYTES {
-                    return Err(Error::invalid(format!(
-                        "{file}: no header row found in the first {HEADER_SEARCH_ROWS} rows or 1 MiB (looked for columns such as date, amount, vendor); give it with --header-row N"
-                    )));
+            match &staged {
+                Some(st) => st.record(&tx)?,
+                None => {
+                    let size = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
+                    tx.execute("INSERT OR IGNORE INTO files (sha256, size) VALUES (?1, ?2)", params![sha, size])?;
                 }
             }
-            Ok(())
-        };
-        let (format, sheet) = read_rows(source, file, opts.sheet.as_deref(), &mut sink)?;
-        s.format = format;
-        s.sheet = sheet;
-    }
+            tx.execute(
+                "INSERT INTO data_sources (request_id, sha256, file_name, format, sheet, header_row, columns, vendor_pattern,
+                                           imported_on, rows_read)
+                 VALUES (?1, ?2, ?3, 'csv', NULL, 1, '', ?4, ?5, 0)",
+                params![req.id, sha, file, pattern_text, today],
+            )?;
+            let source_id = tx.last_insert_rowid();
+            // What the request's dataset counts already (without the rows replaced), so the sums
+            // with this file can be checked before anything is committed.
+            let counted_before = counted_by_year(&tx, req.id)?;
+            write_rows(&tx, source_id, &batches, &recycle)?;
+            Ok((sha, source_id, counted_before, existing.is_some()))
+        })();
+        // A reader still sending after a failed write stops at its next batch.
+        drop(batches);
+        let checked = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, written)
+    });
+    let (sha, source_id, counted_before, replaced) = written?;
+    let Checked { mut s, vendors, matched_sum, matched_by_year, columns, staged_as_read } = checked?;
+    s.sha256 = sha.clone();
+    s.replaced = replaced;
+    let staged = match staged_as_read {
+        Some(st) if st.sha256 != sha => {
+            return Err(Error::invalid(format!("{file} changed while it was being imported; nothing was imported")));
+        }
+        Some(st) => Some(st),
+        None => staged,
+    };
     let Some(cols) = columns else {
         return Err(Error::invalid(match opts.header_row {
             Some(h) => format!("{file}: the file has no row {h} with a value"),

@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod holiday;
 pub mod law;
 pub mod mail;
+pub mod mailbox;
 pub mod mail_facts;
 pub mod request;
 pub mod send;

@@ -74,7 +74,7 @@ pub fn set(conn: &rusqlite::Transaction<'_>, name: &str, value: &str) -> Result<
 pub fn get(conn: &Connection, name: &str) -> Result<Option<String>> {
     let (key, _, default) = known(name)?;
     let v: Option<String> =
-        conn.query_row("SELECT value FROM settings WHERE name = ?1", [key], |r| r.get(0)).optional()?;
+        conn.prepare_cached("SELECT value FROM settings WHERE name = ?1")?.query_row([key], |r| r.get(0)).optional()?;
     Ok(v.or(default.map(String::from)))
 }
 

@@ -109,22 +109,22 @@ pub fn reply_from(tx: &Transaction<'_>, agency_id: i64, address: &str, on: Naive
     let seen = match get(tx, agency_id, address)? {
         None if !offerable(tx, agency_id, address)? => return Ok(ReplySeen::NotOffered),
         None => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO agency_contacts (agency_id, address, state, source, first_seen, last_seen, note)
                  VALUES (?1, ?2, 'unconfirmed', 'reply', ?3, ?3, ?4)",
-                params![agency_id, address, on, format!("replied on {on}")],
-            )?;
+            )?
+            .execute(params![agency_id, address, on, format!("replied on {on}")])?;
             return Ok(ReplySeen::Offered);
         }
         Some(c) if c.state == ContactState::Good => ReplySeen::Unchanged,
         Some(_) => ReplySeen::Confirmed,
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE agency_contacts SET state = 'good', first_seen = COALESCE(first_seen, ?3),
             last_seen = max(COALESCE(last_seen, ?3), ?3)
          WHERE agency_id = ?1 AND address = ?2",
-        params![agency_id, address, on],
-    )?;
+    )?
+    .execute(params![agency_id, address, on])?;
     Ok(seen)
 }
 

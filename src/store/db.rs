@@ -158,6 +158,8 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
 
 fn configure(conn: &Connection, read_only: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Room for the statements an import runs for every message.
+    conn.set_prepared_statement_cache_capacity(64);
     // A web page runs a few dozen distinct statements; keep them all prepared (the default
     // cache of 16 would prepare some again on every page).
     conn.set_prepared_statement_cache_capacity(128);

@@ -78,6 +78,11 @@ impl Staged {
         self.tmp.as_deref().expect("a staged file has its temporary until it is kept")
     }
 
+    /// Where `keep` puts it.
+    pub fn destination(&self) -> &Path {
+        &self.dest
+    }
+
     /// Records the file in `files` (inside the caller's transaction).
     pub fn record(&self, conn: &Connection) -> Result<()> {
         conn.execute(
@@ -112,6 +117,94 @@ impl Drop for Staged {
                 let _ = std::fs::remove_dir(&self.root);
             }
         }
+    }
+}
+
+/// A file staged as it is read: every byte read through it is hashed and copied to a hidden
+/// temporary in the store, so what is kept is exactly what was read, and the copy is made while
+/// the reader works instead of before. `finish` it after the last read (it copies what was not
+/// read); dropping it unfinished removes the temporary.
+pub struct StagingReader<R> {
+    inner: R,
+    out: std::io::BufWriter<std::fs::File>,
+    hasher: Sha256,
+    /// Holds the temporary (removed on drop) until `finish`.
+    staged: Staged,
+    /// The first failure to write the copy: reported by `finish`, so the reader sees the file
+    /// as it is and a full disk is named as such.
+    write_error: Option<std::io::Error>,
+    src_name: PathBuf,
+}
+
+impl<R: Read> Read for StagingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.staged.size += n as u64;
+        if self.write_error.is_none()
+            && let Err(e) = self.out.write_all(&buf[..n])
+        {
+            self.write_error = Some(e);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Read> StagingReader<R> {
+    /// Copies what was not read yet, makes the copy durable and returns it, hashed.
+    pub fn finish(mut self) -> Result<Staged> {
+        let mut rest = vec![0u8; 1 << 16];
+        loop {
+            match self.read(&mut rest) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_err(&self.src_name)(e)),
+            }
+        }
+        if let Some(e) = self.write_error.take() {
+            return Err(write_err(&self.staged.root)(e));
+        }
+        self.out.flush().map_err(write_err(&self.staged.root))?;
+        self.out.get_ref().sync_all().map_err(write_err(&self.staged.root))?;
+        let sha = hex::encode(std::mem::take(&mut self.hasher).finalize());
+        let mut staged = std::mem::replace(
+            &mut self.staged,
+            Staged {
+                tmp: None,
+                dest: PathBuf::new(),
+                root: PathBuf::new(),
+                created_root: false,
+                sha256: String::new(),
+                size: 0,
+            },
+        );
+        staged.dest = FileStore { root: staged.root.clone() }.path(&sha);
+        staged.sha256 = sha;
+        Ok(staged)
+    }
+}
+
+impl FileStore {
+    /// Stages a file while it is read through the returned reader (see [`StagingReader`]);
+    /// `src_name` names the source in read errors.
+    pub fn stage_reading<R: Read>(&self, inner: R, src_name: &Path) -> Result<StagingReader<R>> {
+        let (tmp, out, created_root) = self.temporary()?;
+        Ok(StagingReader {
+            inner,
+            out: std::io::BufWriter::with_capacity(1 << 18, out),
+            hasher: Sha256::new(),
+            staged: Staged {
+                tmp: Some(tmp),
+                dest: PathBuf::new(),
+                root: self.root.clone(),
+                created_root,
+                sha256: String::new(),
+                size: 0,
+            },
+            write_error: None,
+            src_name: src_name.to_path_buf(),
+        })
     }
 }
 

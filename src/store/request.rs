@@ -100,13 +100,14 @@ pub fn from_row(r: &Row<'_>) -> rusqlite::Result<Request> {
 /// Finds a request by tracking code, forgiving case and stray spaces.
 pub fn find(conn: &Connection, code: &str) -> Result<Request> {
     let code = code.trim().to_ascii_uppercase();
-    conn.query_row(&format!("{SELECT} WHERE r.tracking_code = ?1"), [&code], from_row)
+    conn.prepare_cached(&format!("{SELECT} WHERE r.tracking_code = ?1"))?
+        .query_row([&code], from_row)
         .optional()?
         .ok_or(Error::NotFound { what: "request", key: code })
 }
 
 pub fn find_by_id(conn: &Connection, id: i64) -> Result<Request> {
-    Ok(conn.query_row(&format!("{SELECT} WHERE r.id = ?1"), [id], from_row)?)
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE r.id = ?1"))?.query_row([id], from_row)?)
 }
 
 /// One event as stored, void ones included.
@@ -145,7 +146,7 @@ impl Event {
 
 /// Every event of a request, in date order then logging order.
 pub fn events(conn: &Connection, request_id: i64) -> Result<Vec<Event>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT e.id, e.kind, e.on_date, e.note, e.days, e.until, e.amount_cents, e.via, e.reference, e.recorded_on,
                 e.voided_on, e.void_reason, w.actor, w.voided_by
          FROM events e LEFT JOIN event_actors w ON w.event_id = e.id
@@ -176,10 +177,11 @@ pub fn events(conn: &Connection, request_id: i64) -> Result<Vec<Event>> {
 
 /// Writes a timeline into the request's cached columns.
 pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE requests SET status = ?2, sent_on = ?3, due_on = ?4, followup_on = ?5, first_response_on = ?6,
             closed_on = ?7, followups = ?8, fee_cents = ?9, agency_reference = ?10 WHERE id = ?1",
-        params![
+    )?
+    .execute(params![
             request_id,
             t.status(),
             t.sent_on,
@@ -192,7 +194,7 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
             t.agency_reference
         ],
     )?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed,
                                       responded)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6 OR EXISTS (SELECT 1 FROM communications
@@ -201,7 +203,8 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
          ON CONFLICT (request_id) DO UPDATE SET days_to_first_response = excluded.days_to_first_response,
             days_to_completion = excluded.days_to_completion, stopped_days = excluded.stopped_days,
             appealed = excluded.appealed, responded = excluded.responded",
-        params![
+    )?
+    .execute(params![
             request_id,
             t.days_to_first_response,
             t.days_to_completion,
@@ -234,10 +237,11 @@ impl NewEvent {
 
 /// Appends an event; the caller replays and checks it in the same transaction.
 pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: NaiveDate) -> Result<i64> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO events (request_id, kind, on_date, note, days, until, amount_cents, via, reference, recorded_on)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    )?
+    .execute(params![
             request_id,
             e.kind,
             e.on,
@@ -251,10 +255,10 @@ pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: 
         ],
     )?;
     let id = tx.last_insert_rowid();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO event_actors (event_id, actor) VALUES (?1, COALESCE((SELECT name FROM temp.acting_as), 'unknown'))",
-        [id],
-    )?;
+    )?
+    .execute([id])?;
     Ok(id)
 }
 
