@@ -102,8 +102,9 @@ pub fn replay_request(
     let facts: Vec<EventFact> =
         events(conn, req.id)?.iter().filter(|e| e.voided_on.is_none()).map(Event::fact).collect();
     let period = period(conn, req)?;
-    let followup_every: u32 =
-        conn.prepare_cached("SELECT followup_every FROM campaigns WHERE id = ?1")?.query_row([req.campaign_id], |r| r.get(0))?;
+    let followup_every: u32 = conn
+        .prepare_cached("SELECT followup_every FROM campaigns WHERE id = ?1")?
+        .query_row([req.campaign_id], |r| r.get(0))?;
     let rules = Rules { period, calendar: cals.get(conn, &req.state)?, followup_every };
     Ok(deadline::replay(&facts, &rules, explain))
 }

@@ -44,8 +44,16 @@ fn pcard(rows: usize) -> (String, usize, i64) {
             _ if i % 11 == 0 => "\"Paper, copier\"".to_string(),
             _ => format!("Item {i}"),
         };
-        write!(out, "Card {},{}/{}/2016,{vendor},{description},{}.{:02}\r\n", i % 40, 1 + i % 12, 1 + i % 28, amount / 100, amount % 100)
-            .unwrap();
+        write!(
+            out,
+            "Card {},{}/{}/2016,{vendor},{description},{}.{:02}\r\n",
+            i % 40,
+            1 + i % 12,
+            1 + i % 28,
+            amount / 100,
+            amount % 100
+        )
+        .unwrap();
         if vendor != "Staples" {
             matched += 1;
             cents += amount;
@@ -103,7 +111,10 @@ fn a_large_csv_lands_every_row_once_with_its_provenance() {
         .unwrap()
     };
     let amount = |i: i64| 100 + (i * 7919) % 50_000;
-    assert_eq!(row(30_001), ("2016-12-12".into(), amount(29_999), "AMZN Mktp US".into(), Some("Item 29999".into()), None));
+    assert_eq!(
+        row(30_001),
+        ("2016-12-12".into(), amount(29_999), "AMZN Mktp US".into(), Some("Item 29999".into()), None)
+    );
     assert_eq!(row(2), ("2016-01-01".into(), amount(0), "Amazon.com".into(), None, None));
     assert_eq!(row(35), ("2016-10-06".into(), amount(33), "Amazon.com".into(), Some("Paper, copier".into()), None));
     assert_eq!(
@@ -137,7 +148,8 @@ fn a_bad_row_deep_in_a_large_file_refuses_the_whole_file() {
         "error: 1 invalid row in late.csv; nothing was imported:\n  late.csv:25001: column 'Amount (E)': has fractions of a cent (value: '12.345')\n"
     );
     let conn = db(&env);
-    let count = |table: &str| -> i64 { conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap() };
+    let count =
+        |table: &str| -> i64 { conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap() };
     assert_eq!((count("transactions"), count("data_sources"), count("files")), (0, 0, 0));
     assert!(!env.path("test.files").exists() || std::fs::read_dir(env.path("test.files")).unwrap().count() == 0);
 

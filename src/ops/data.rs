@@ -473,7 +473,16 @@ fn push_date(batch: &mut Batch, d: NaiveDate) -> Range<usize> {
     let start = batch.text.len();
     match u32::try_from(d.year()).ok().filter(|y| *y <= 9999) {
         Some(y) => {
-            let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10, d.month() / 10, d.month() % 10, d.day() / 10, d.day() % 10];
+            let digits = [
+                y / 1000,
+                y / 100 % 10,
+                y / 10 % 10,
+                y % 10,
+                d.month() / 10,
+                d.month() % 10,
+                d.day() / 10,
+                d.day() % 10,
+            ];
             for (i, digit) in digits.into_iter().enumerate() {
                 if i == 4 || i == 6 {
                     batch.text.push('-');

@@ -29,8 +29,8 @@ use crate::store::mail::{self as mail_store, BounceRecord, LetterRef};
 use crate::store::request::{self, NewEvent, Via};
 use crate::{Error, Result};
 
-pub use super::mailbox::MAX_MESSAGE_BYTES;
 use super::mailbox;
+pub use super::mailbox::MAX_MESSAGE_BYTES;
 
 /// How a message was tied to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -884,7 +884,11 @@ impl Lookups {
 /// The communication a message was imported as already, by its Message-ID (ours or a reply's)
 /// or its content hash (for messages without one): its id and kind. Two indexed lookups; the
 /// first communication when both find one.
-fn already_imported(conn: &Connection, message_id: Option<&str>, content_sha: &str) -> Result<Option<(i64, Option<String>)>> {
+fn already_imported(
+    conn: &Connection,
+    message_id: Option<&str>,
+    content_sha: &str,
+) -> Result<Option<(i64, Option<String>)>> {
     let by_id: Option<(i64, Option<String>)> = match message_id {
         Some(id) => conn
             .prepare_cached("SELECT id, kind FROM communications WHERE message_id = ?1")?
@@ -1006,7 +1010,16 @@ fn store_parsed(
                                      body, created_on, kind)
          VALUES (?1, 'inbound', 'email', 'received', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![req.as_ref().map(|r| r.id), p.message_id, p.from, p.to.join(", "), p.subject, p.body, p.date, k.kind])?;
+    .execute(params![
+        req.as_ref().map(|r| r.id),
+        p.message_id,
+        p.from,
+        p.to.join(", "),
+        p.subject,
+        p.body,
+        p.date,
+        k.kind
+    ])?;
     let comm_id = tx.last_insert_rowid();
     tx.prepare_cached(
         "INSERT INTO inbound_details (communication_id, cc, in_reply_to, refs, content_sha256, matched_by, source,
@@ -1029,9 +1042,8 @@ fn store_parsed(
     for a in &mut p.attachments {
         // A file is kept once: not when it is in the files folder already, or staged by this
         // transaction (the copy the reader staged then goes).
-        let known = staged.contains(&a.sha256)
-            || files.iter().any(|f| f.sha256 == a.sha256)
-            || store.path(&a.sha256).exists();
+        let known =
+            staged.contains(&a.sha256) || files.iter().any(|f| f.sha256 == a.sha256) || store.path(&a.sha256).exists();
         match a.file.take() {
             Some(file) if !known => {
                 file.record(tx)?;

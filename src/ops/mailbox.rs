@@ -76,7 +76,16 @@ impl<R: BufRead> MboxReader<R> {
     }
 
     pub fn with_limit(inner: R, max: usize) -> Self {
-        MboxReader { inner, max, offset: 0, started: 0, next: None, at_line_start: true, done: false, piece: Vec::new() }
+        MboxReader {
+            inner,
+            max,
+            offset: 0,
+            started: 0,
+            next: None,
+            at_line_start: true,
+            done: false,
+            piece: Vec::new(),
+        }
     }
 
     /// Reads one piece of a line into `self.piece`: whether it ends its line, or `None` at the
@@ -148,7 +157,11 @@ impl<R: BufRead> MboxReader<R> {
                 break;
             }
             let quotes = if line_start { self.piece.iter().take_while(|b| **b == b'>').count() } else { 0 };
-            let line = if quotes > 0 && self.piece[quotes..].starts_with(b"From ") { &self.piece[1..] } else { &self.piece[..] };
+            let line = if quotes > 0 && self.piece[quotes..].starts_with(b"From ") {
+                &self.piece[1..]
+            } else {
+                &self.piece[..]
+            };
             size += line.len() as u64;
             if size > self.max as u64 {
                 // Passed over: only its size is kept.

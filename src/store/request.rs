@@ -182,18 +182,17 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
             closed_on = ?7, followups = ?8, fee_cents = ?9, agency_reference = ?10 WHERE id = ?1",
     )?
     .execute(params![
-            request_id,
-            t.status(),
-            t.sent_on,
-            t.due_on,
-            t.followup_on,
-            t.first_response_on,
-            t.closed_on,
-            t.followups,
-            t.fee_cents,
-            t.agency_reference
-        ],
-    )?;
+        request_id,
+        t.status(),
+        t.sent_on,
+        t.due_on,
+        t.followup_on,
+        t.first_response_on,
+        t.closed_on,
+        t.followups,
+        t.fee_cents,
+        t.agency_reference
+    ])?;
     conn.prepare_cached(
         "INSERT INTO request_metrics (request_id, days_to_first_response, days_to_completion, stopped_days, appealed,
                                       responded)
@@ -205,14 +204,13 @@ pub fn write_cache(conn: &Transaction<'_>, request_id: i64, t: &Timeline) -> Res
             appealed = excluded.appealed, responded = excluded.responded",
     )?
     .execute(params![
-            request_id,
-            t.days_to_first_response,
-            t.days_to_completion,
-            t.stopped_days,
-            t.appealed,
-            t.first_response_on.is_some()
-        ],
-    )?;
+        request_id,
+        t.days_to_first_response,
+        t.days_to_completion,
+        t.stopped_days,
+        t.appealed,
+        t.first_response_on.is_some()
+    ])?;
     Ok(())
 }
 
@@ -242,18 +240,17 @@ pub fn insert_event(tx: &Transaction<'_>, request_id: i64, e: &NewEvent, today: 
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
-            request_id,
-            e.kind,
-            e.on,
-            e.note.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-            e.days,
-            e.until,
-            e.amount_cents,
-            e.via,
-            e.reference.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-            today
-        ],
-    )?;
+        request_id,
+        e.kind,
+        e.on,
+        e.note.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        e.days,
+        e.until,
+        e.amount_cents,
+        e.via,
+        e.reference.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        today
+    ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached(
         "INSERT INTO event_actors (event_id, actor) VALUES (?1, COALESCE((SELECT name FROM temp.acting_as), 'unknown'))",
