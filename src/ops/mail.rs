@@ -648,14 +648,14 @@ fn find_request(conn: &Connection, c: &Clues<'_>, lookups: &Lookups) -> Result<O
     }
     if let Some(re) = &lookups.codes {
         for text in [c.subject, c.body] {
-            if let Some(code) = codes_in(conn, &re, text)?.into_iter().next() {
+            if let Some(code) = codes_in(conn, re, text)?.into_iter().next() {
                 return Ok(Some((code, MatchedBy::TrackingCode)));
             }
         }
         for addr in c.recipients {
             if let Some((local, _)) = addr.split_once('@')
                 && let Some((_, tag)) = local.split_once('+')
-                && let Some(code) = codes_in(conn, &re, tag)?.into_iter().next()
+                && let Some(code) = codes_in(conn, re, tag)?.into_iter().next()
             {
                 return Ok(Some((code, MatchedBy::PlusAddress)));
             }
