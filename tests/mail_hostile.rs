@@ -615,3 +615,54 @@ fn control_characters_from_outside_never_reach_the_terminal_raw() {
     let json = env.json(&["mail", "unmatched", "--format", "json"]);
     assert_eq!(json[0]["subject"], format!("Records {OSC_TITLE} ready raw{ESC_CLEAR}\u{9b}31m"));
 }
+
+/// A mailbox larger than one block of the table (1,000 rows) is printed as it is imported: the
+/// table in blocks under their own header, JSON as one array, the counts over the whole mailbox.
+#[test]
+fn a_large_mailbox_is_reported_whole_in_blocks_and_as_one_json_array() {
+    let env = sent_env();
+    let alpha = code_of(&env, "alpha-co");
+    let mut mbox = String::new();
+    for i in 0..1203 {
+        // Every 100th message matches the alpha request by its code; the rest match nothing.
+        let subject = if i % 100 == 0 { format!("Re: {alpha} part {i}") } else { format!("Newsletter {i}") };
+        mbox.push_str(&mbox_message(
+            "list@news.example.net",
+            &subject,
+            "Tue, 10 Mar 2026 09:00:00 -0500",
+            &format!("m{i}@news.example.net"),
+            &format!("issue {i}"),
+        ));
+    }
+    // Two broken messages: kept out, listed, counted.
+    mbox.push_str("From junk@nowhere.example.net Mon Mar 09 12:00:00 2026\n\u{0}\u{1}\n");
+    mbox.push_str("From junk@nowhere.example.net Mon Mar 09 12:00:00 2026\n\u{0}\u{2}\n");
+    let path = env.write("large.mbox", &mbox);
+    let out = env.cmd().args(["mail", "import", path.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.trim_start().starts_with("DATE ")).collect();
+    assert_eq!(headers.len(), 2, "{}", &stdout[..2000]);
+    let rows = stdout.lines().filter(|l| l.trim_start().starts_with("2026-03-10 ")).count();
+    assert_eq!(rows, 1203);
+    assert_eq!(stdout.lines().filter(|l| l.contains(&format!("{alpha} by tracking-code"))).count(), 13);
+    assert!(stdout.contains("1205 message(s): 1203 new (1190 unmatched), 0 already imported, 2 skipped"), "{stdout}");
+    assert!(stdout.contains("Skipped (2); not imported, the rest was:"));
+
+    // Again, as JSON: one array of every message (all already imported now), skips on stderr.
+    let out = env.cmd().args(["mail", "import", path.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all.len(), 1203);
+    assert!(all.iter().all(|m| m["duplicate"] == true));
+    assert_eq!(all[1202]["subject"], "Newsletter 1202");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Skipped (2)"));
+
+    // Nothing imported: JSON is an empty array, the table its header.
+    let empty = env.write("empty.mbox", "");
+    let out = env.cmd().args(["mail", "import", empty.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert_eq!((out.status.code(), out.stdout), (Some(1), b"[]\n".to_vec()));
+    let out = env.cmd().args(["mail", "import", empty.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(" DATE   FROM   SUBJECT   FILES   MATCHED\n"), "{stdout}");
+}

@@ -1,4 +1,5 @@
 mod fetch;
+mod import;
 
 use std::path::PathBuf;
 
@@ -128,68 +129,7 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
     let mut conn = ctx.open()?;
     let store = FileStore::beside(&ctx.db_path);
     match cmd {
-        MailCommand::Import { paths, format } => {
-            let mut all = Vec::new();
-            let mut skipped = Vec::new();
-            for p in &paths {
-                let report = mail::import_path(&mut conn, &store, p, ctx.today)?;
-                all.extend(report.imported);
-                skipped.extend(report.skipped);
-            }
-            if format == Format::Json {
-                print_json(&all)?;
-            } else {
-                let rows = all.iter().map(|i| {
-                    let result = if i.duplicate {
-                        "already imported".to_string()
-                    } else {
-                        let matched = match (&i.tracking_code, i.matched_by) {
-                            (Some(code), Some(by)) => {
-                                format!(
-                                    "{code} by {}{}",
-                                    by.as_str(),
-                                    if i.acknowledged { ", acknowledged" } else { "" }
-                                )
-                            }
-                            _ => "UNMATCHED".into(),
-                        };
-                        format!("{}{matched}", kind_prefix(i))
-                    };
-                    vec![
-                        i.date.to_string(),
-                        visible(&i.from).into_owned(),
-                        visible(&i.subject).into_owned(),
-                        i.attachments.to_string(),
-                        result,
-                    ]
-                });
-                println!("{}", super::output::table(&["date", "from", "subject", "files", "matched"], rows));
-                let new = all.iter().filter(|i| !i.duplicate).count();
-                let unmatched = all.iter().filter(|i| !i.duplicate && i.tracking_code.is_none()).count();
-                println!(
-                    "{} message(s): {new} new ({unmatched} unmatched), {} already imported{}",
-                    all.len() + skipped.len(),
-                    all.len() - new,
-                    if skipped.is_empty() { String::new() } else { format!(", {} skipped", skipped.len()) }
-                );
-                if unmatched > 0 {
-                    println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
-                }
-                print_kind_notes(&conn, &all);
-            }
-            if skipped.is_empty() {
-                return Ok(());
-            }
-            // The list goes with the table for people, and to stderr beside JSON for scripts.
-            let lines: Vec<String> = skipped.iter().map(|s| format!("  {}", visible(&s.to_string()))).collect();
-            let head = format!("Skipped ({}); not imported, the rest was:", skipped.len());
-            if format == Format::Json {
-                eprintln!("{head}\n{}", lines.join("\n"));
-            } else {
-                println!("\n{head}\n{}", lines.join("\n"));
-            }
-            anyhow::bail!("{} message(s) could not be imported; see the list above", skipped.len())
-        }
+        MailCommand::Import { paths, format } => import::run(&mut conn, &store, &paths, format, ctx.today),
         MailCommand::Unmatched { format } => {
             let list = foiatrack::views::suggestions::unmatched(&conn)?;
             // Tables go to a terminal: senders' text is shown with visible escapes.
@@ -307,29 +247,6 @@ fn kind_prefix(i: &mail::Imported) -> String {
             i.reference.as_deref().map(|r| format!(" {}", visible(r))).unwrap_or_default()
         ),
         _ => String::new(),
-    }
-}
-
-/// After the table: letters that bounced (with how to resend) and addresses offered as contacts.
-fn print_kind_notes(conn: &rusqlite::Connection, all: &[mail::Imported]) {
-    let bounced: Vec<&mail::Imported> =
-        all.iter().filter(|i| !i.duplicate && i.bounce.as_ref().is_some_and(|b| b.letter_bounced)).collect();
-    for i in &bounced {
-        let code = i.tracking_code.as_deref().unwrap_or_default();
-        println!(
-            "{code}: the letter bounced; send it to another address with `foiatrack send --resend {code} --to ADDRESS`."
-        );
-    }
-    for i in all.iter().filter(|i| !i.duplicate) {
-        if let (Some(addr), Some(code)) = (&i.offered_contact, &i.tracking_code) {
-            let key =
-                foiatrack::store::request::find(conn, code).map(|r| r.agency_key).unwrap_or_else(|_| "KEY".into());
-            println!(
-                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark {key} {} good` confirms it).",
-                visible(addr),
-                visible(addr)
-            );
-        }
     }
 }
 

@@ -270,6 +270,23 @@ pub fn import_path_each(
     today: NaiveDate,
     each: &mut dyn FnMut(Outcome) -> Result<()>,
 ) -> Result<()> {
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    let mmap: i64 = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}; PRAGMA mmap_size = 0"))?;
+    let imported = read_and_write(conn, store, path, shown, today, each);
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}; PRAGMA mmap_size = {mmap}"))?;
+    imported
+}
+
+/// [`import_path_each`]'s two threads: one reads, one writes.
+fn read_and_write(
+    conn: &mut Connection,
+    store: &FileStore,
+    path: &Path,
+    shown: &str,
+    today: NaiveDate,
+    each: &mut dyn FnMut(Outcome) -> Result<()>,
+) -> Result<()> {
     let (to_writer, items) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
     let queue = &Queue::default();
     let (read, written) = std::thread::scope(|scope| {
@@ -283,6 +300,11 @@ pub fn import_path_each(
     written?;
     read
 }
+
+/// The page cache of a connection importing mail, in KiB. An import writes and looks things up
+/// by index: it needs neither the reports' larger cache nor memory-mapped reads, and with either
+/// the import's memory would grow with the database (mapped pages count as the process's).
+const IMPORT_CACHE_KIB: i64 = 8 * 1024;
 
 /// Messages are passed to the writer this many at a time (or fewer, see [`QUEUED_BYTES`]).
 const CHUNK_MESSAGES: usize = 64;
@@ -339,6 +361,13 @@ fn read_messages(
             }
             Ok(files) => {
                 for file in files {
+                    let file = match file {
+                        Ok(file) => file,
+                        Err(reason) => {
+                            send(shown.to_string(), shown, None, Err(reason));
+                            break;
+                        }
+                    };
                     let name = file.display().to_string();
                     let raw = match mailbox::read_message_file(&file) {
                         Ok(Ok(raw)) => Ok(raw),

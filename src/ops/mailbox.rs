@@ -175,27 +175,101 @@ impl<R: BufRead> MboxReader<R> {
     }
 }
 
-/// The message files of a Maildir folder (`cur/` and `new/`, not dot files), sorted by path;
-/// `Err` says why the folder is not one.
-pub fn maildir_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
+/// File names held at once while a Maildir folder is listed in order: memory stays the same
+/// for a folder of any size (see [`MaildirFiles`]).
+pub const MAILDIR_WINDOW: usize = 4096;
+
+/// The message files of a Maildir folder (`cur/` and `new/`, not dot files), in order of their
+/// paths (Maildir names start with the delivery time, so oldest first), read a window at a time:
+/// each pass over the folder keeps only the next [`MAILDIR_WINDOW`] names after the last one
+/// given, so memory does not grow with the folder (a pass over the directory costs far less than
+/// reading its files). A file delivered while the folder is read is taken if its name comes after
+/// the window being read, else at the next import. `Err` says why the folder is not one.
+pub fn maildir_files(path: &Path) -> Result<MaildirFiles, String> {
+    maildir_files_by(path, MAILDIR_WINDOW)
+}
+
+/// [`maildir_files`] with windows of `window` names (at least 1).
+pub fn maildir_files_by(path: &Path, window: usize) -> Result<MaildirFiles, String> {
     for sub in ["cur", "new"] {
-        let dir = path.join(sub);
-        if !dir.is_dir() {
+        if !path.join(sub).is_dir() {
             return Err(format!("not a Maildir folder (no {sub}/ in it)"));
         }
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {sub}/: {e}"))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot read {sub}/: {e}"))?;
-            let p = entry.path();
-            if entry.file_name().as_encoded_bytes().starts_with(b".") || !p.is_file() {
-                continue;
+    }
+    Ok(MaildirFiles {
+        root: path.to_path_buf(),
+        window: window.max(1),
+        after: None,
+        next: Vec::new().into_iter(),
+        last_window: false,
+    })
+}
+
+/// The files of a Maildir folder, in order; see [`maildir_files`].
+pub struct MaildirFiles {
+    root: PathBuf,
+    window: usize,
+    /// The last path given: the next window starts after it.
+    after: Option<std::ffi::OsString>,
+    next: std::vec::IntoIter<std::ffi::OsString>,
+    /// The window being given held every name left.
+    last_window: bool,
+}
+
+impl MaildirFiles {
+    /// Lists the folder once, keeping the `window` smallest paths after `after`, sorted.
+    fn read_window(&self) -> Result<Vec<std::ffi::OsString>, String> {
+        let mut heap = std::collections::BinaryHeap::with_capacity(self.window + 1);
+        for sub in ["cur", "new"] {
+            let entries = std::fs::read_dir(self.root.join(sub)).map_err(|e| format!("cannot read {sub}/: {e}"))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| format!("cannot read {sub}/: {e}"))?;
+                if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                    continue;
+                }
+                let p = entry.path().into_os_string();
+                if self.after.as_ref().is_some_and(|a| p <= *a) {
+                    continue;
+                }
+                if heap.len() == self.window {
+                    if heap.peek().is_some_and(|top| p >= *top) {
+                        continue;
+                    }
+                    heap.pop();
+                }
+                // Only files are messages (checked for the ones kept: a stat per window entry).
+                if Path::new(&p).is_file() {
+                    heap.push(p);
+                }
             }
-            out.push(p);
+        }
+        Ok(heap.into_sorted_vec())
+    }
+}
+
+impl Iterator for MaildirFiles {
+    type Item = Result<PathBuf, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(p) = self.next.next() {
+            return Some(Ok(PathBuf::from(p)));
+        }
+        if self.last_window {
+            return None;
+        }
+        match self.read_window() {
+            Err(reason) => {
+                self.last_window = true;
+                Some(Err(reason))
+            }
+            Ok(names) => {
+                self.last_window = names.len() < self.window;
+                self.after = names.last().cloned();
+                self.next = names.into_iter();
+                self.next.next().map(|p| Ok(PathBuf::from(p)))
+            }
         }
     }
-    out.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-    Ok(out)
 }
 
 /// A whole message file (an .eml file or a Maildir entry), read only when it is within the limit:
@@ -306,6 +380,32 @@ mod tests {
         let m = mbox_messages(&raw, MAX_MESSAGE_BYTES);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].contents.as_deref().unwrap(), b"Subject: one\n\nbody\n");
+    }
+
+    #[test]
+    fn a_maildir_is_listed_in_order_a_window_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir(root.join(sub)).unwrap();
+        }
+        let mut want = Vec::new();
+        for i in (0..23).rev() {
+            let sub = if i % 3 == 0 { "new" } else { "cur" };
+            let p = root.join(sub).join(format!("17000{i:02}.M1P2.host:2,S"));
+            std::fs::write(&p, "Subject: x\n\ny\n").unwrap();
+            want.push(p);
+        }
+        std::fs::write(root.join("cur/.hidden"), "x").unwrap();
+        std::fs::create_dir(root.join("cur/a-folder")).unwrap();
+        std::fs::write(root.join("tmp/being-delivered"), "x").unwrap();
+        want.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        for window in [1, 2, 5, 23, 24, 100] {
+            let got: Vec<PathBuf> = maildir_files_by(root, window).unwrap().map(Result::unwrap).collect();
+            assert_eq!(got, want, "window {window}");
+        }
+        std::fs::remove_dir_all(root.join("new")).unwrap();
+        assert_eq!(maildir_files(root).err().unwrap(), "not a Maildir folder (no new/ in it)");
     }
 
     proptest::proptest! {
