@@ -5,8 +5,8 @@
 # folder of as many files, against Python's standard `mailbox` + `email` (policy=default) storing
 # the same messages into SQLite (scripts/mail_bench_peer.py), in the same run, RUNS times each
 # (3 by default), alternating. Reports wall time (range and median), the speed-up, CPU time and
-# peak memory (/usr/bin/time), and foiatrack's peak memory for a mailbox a quarter the size, to
-# show it does not grow with the mailbox.
+# peak memory (/usr/bin/time), and foiatrack's peak memory for mailboxes a quarter and four times
+# the size (timed once each), to show it does not grow with the mailbox.
 # Usage: scripts/mail-bench.sh [MESSAGES] [RUNS]
 # FOIATRACK_BASELINE=/path/to/another/foiatrack times that binary too, in the same rounds.
 set -euo pipefail
@@ -53,6 +53,7 @@ if [ -n "$base" ]; then
 fi
 python3 scripts/gen_mail.py "$n" "$work/outbox" "$work/box.mbox" "$work/maildir"
 python3 scripts/gen_mail.py $((n / 4)) "$work/outbox" "$work/small.mbox" "$work/small-maildir"
+python3 scripts/gen_mail.py $((n * 4)) "$work/outbox" "$work/big.mbox" "$work/big-maildir"
 
 timed() { # timed LABEL COMMAND...: appends "LABEL wall cpu maxrss_kib" to $work/times
     local label="$1"
@@ -91,6 +92,8 @@ for _ in $(seq "$runs"); do
 done
 ours "foiatrack/mbox-quarter" "$bin" "$work/template-ours.db" "$work/small.mbox"
 ours "foiatrack/maildir-quarter" "$bin" "$work/template-ours.db" "$work/small-maildir"
+ours "foiatrack/mbox-4x" "$bin" "$work/template-ours.db" "$work/big.mbox"
+ours "foiatrack/maildir-4x" "$bin" "$work/template-ours.db" "$work/big-maildir"
 python_peer "python/mbox-quarter" "$work/small.mbox"
 sort -u "$work/checks"
 python3 - "$n" "$work/times" "$(du -sm "$work/box.mbox" | cut -f1)" <<'PY'
@@ -118,7 +121,8 @@ for fmt, what in [("mbox", f"one mbox file of {size} MiB"), ("maildir", "a Maild
     print(f"  foiatrack: {py / ours:.1f} times Python's speed (median against median)")
 mem = lambda label: max(r[2] for r in runs[label]) / 1024
 print(f"peak memory by mailbox size: foiatrack mbox {n // 4:,}: {mem('foiatrack/mbox-quarter'):.0f} MiB, "
-      f"{n:,}: {mem('foiatrack/mbox'):.0f} MiB; Maildir {n // 4:,}: {mem('foiatrack/maildir-quarter'):.0f} MiB, "
-      f"{n:,}: {mem('foiatrack/maildir'):.0f} MiB; python mbox {n // 4:,}: {mem('python/mbox-quarter'):.0f} MiB, "
+      f"{n:,}: {mem('foiatrack/mbox'):.0f} MiB, {n * 4:,}: {mem('foiatrack/mbox-4x'):.0f} MiB; "
+      f"Maildir {n // 4:,}: {mem('foiatrack/maildir-quarter'):.0f} MiB, {n:,}: {mem('foiatrack/maildir'):.0f} MiB, "
+      f"{n * 4:,}: {mem('foiatrack/maildir-4x'):.0f} MiB; python mbox {n // 4:,}: {mem('python/mbox-quarter'):.0f} MiB, "
       f"{n:,}: {mem('python/mbox'):.0f} MiB")
 PY
