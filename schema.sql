@@ -330,7 +330,6 @@ CREATE TABLE request_metrics (
     -- The agency answered at all: an agency event, or a reply or portal message received.
     responded               INTEGER NOT NULL DEFAULT 0 CHECK (responded IN (0, 1))
 );
-CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on);
 CREATE INDEX communications_inbound ON communications (request_id) WHERE direction = 'inbound';
 
 -- A person who signs in to `foiatrack serve`. Passwords are stored only as argon2 hashes.
@@ -457,6 +456,9 @@ CREATE TABLE suggestion_actions (
 CREATE INDEX agencies_email_domain ON agencies (lower(substr(email, instr(email, '@') + 1)));
 CREATE INDEX agencies_name_lower ON agencies (lower(name));
 CREATE INDEX requests_agency_reference ON requests (lower(agency_reference)) WHERE agency_reference IS NOT NULL;
+-- A campaign's requests by status and due date, with their order and agency: the campaign page's
+-- filters, sorts and overdue count, and the home page's lists, read from this index alone.
+CREATE INDEX requests_campaign_status_due ON requests (campaign_id, status, due_on, seq, agency_id);
 
 -- What `mail fetch` has read from each IMAP folder: per account, server (host:port) and folder,
 -- the folder's UIDVALIDITY and the highest UID read (imported, found already imported, or

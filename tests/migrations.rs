@@ -144,3 +144,46 @@ fn another_sqlite_file_is_refused_untouched() {
     assert_eq!(std::fs::read(&path).unwrap(), before, "the file must not change");
     assert!(!dir.path().join("notes.db-wal").exists());
 }
+
+/// A database someone analyzed keeps its statistics: an index a migration adds gets its own, so
+/// SQLite does not weigh it by guesses against analyzed ones. Without statistics, none are made.
+#[test]
+fn an_index_added_to_an_analyzed_database_is_analyzed_too() {
+    let with_requests = |version: i64| {
+        let mut conn = Connection::open_in_memory().unwrap();
+        db::migrate_from(&mut conn, 0, version, &all).unwrap();
+        conn.execute_batch(
+            "INSERT OR IGNORE INTO laws (code, law_name, short_name, citation, response_days, day_type)
+                 VALUES ('CO', 'Colorado Open Records Act', 'CORA', 'C.R.S. 24-72-201', 3, 'business');
+             INSERT INTO agencies (key, name, state) VALUES ('denver-co', 'City of Denver', 'CO');
+             INSERT INTO agencies (key, name, state) VALUES ('boulder-co', 'City of Boulder', 'CO');
+             INSERT INTO campaigns (slug, title, records, code_prefix, created_on)
+                 VALUES ('amz', 'Amazon', 'All purchases', 'AMZ', '2026-03-01');
+             INSERT INTO requests (campaign_id, agency_id, seq, tracking_code, created_on)
+                 VALUES (1, 1, 1, 'AMZ-0001', '2026-03-01');
+             INSERT INTO requests (campaign_id, agency_id, seq, tracking_code, created_on)
+                 VALUES (1, 2, 2, 'AMZ-0002', '2026-03-01');",
+        )
+        .unwrap();
+        conn
+    };
+    let stats = |conn: &Connection| -> Vec<String> {
+        let mut s = conn.prepare("SELECT idx FROM sqlite_stat1 WHERE tbl = 'requests' ORDER BY idx").unwrap();
+        s.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let mut conn = with_requests(12);
+    conn.execute_batch("ANALYZE").unwrap();
+    let before = stats(&conn);
+    db::migrate(&mut conn, &all).unwrap();
+    // Version 13 replaced requests_campaign_status_due: its statistics went with the old index
+    // and came back with the new one.
+    assert_eq!(stats(&conn), before);
+    assert!(before.contains(&"requests_campaign_status_due".to_string()), "{before:?}");
+
+    let mut plain = with_requests(12);
+    db::migrate(&mut plain, &all).unwrap();
+    let analyzed: bool = plain
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')", [], |r| r.get(0))
+        .unwrap();
+    assert!(!analyzed);
+}

@@ -166,7 +166,9 @@ pub struct Calendar {
     pub state: String,
     added: BTreeMap<NaiveDate, String>,
     removed: BTreeSet<NaiveDate>,
-    bits: Vec<u64>,
+    /// Shared with the built-in calendar while the user changed nothing: listings build a
+    /// calendar per state on every page.
+    bits: Arc<Vec<u64>>,
 }
 
 impl Calendar {
@@ -181,7 +183,11 @@ impl Calendar {
     }
 
     pub fn with_changes(state: &str, added: BTreeMap<NaiveDate, String>, removed: BTreeSet<NaiveDate>) -> Self {
-        let mut bits = built_in_bits(state).to_vec();
+        let built_in = built_in_bits(state);
+        if added.is_empty() && removed.is_empty() {
+            return Calendar { state: state.to_string(), added, removed, bits: built_in };
+        }
+        let mut bits = built_in.as_ref().clone();
         for d in &removed {
             if let Some(i) = day_index(*d) {
                 bits[i / 64] &= !(1 << (i % 64));
@@ -192,7 +198,7 @@ impl Calendar {
                 bits[i / 64] |= 1 << (i % 64);
             }
         }
-        Calendar { state: state.to_string(), added, removed, bits }
+        Calendar { state: state.to_string(), added, removed, bits: Arc::new(bits) }
     }
 
     pub fn is_holiday(&self, d: NaiveDate) -> bool {

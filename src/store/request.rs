@@ -49,7 +49,8 @@ pub const SELECT: &str = "SELECT r.id, r.campaign_id, r.tracking_code, c.slug, a
     FROM requests r JOIN agencies a ON a.id = r.agency_id JOIN campaigns c ON c.id = r.campaign_id";
 
 /// A date column, read fast when it has the stored shape.
-fn opt_date(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<chrono::NaiveDate>> {
+/// A stored date or NULL, read quickly (see [`crate::core::dates::ymd_fast`]).
+pub fn opt_date(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<chrono::NaiveDate>> {
     match r.get_ref(i)? {
         rusqlite::types::ValueRef::Null => Ok(None),
         rusqlite::types::ValueRef::Text(t) => match crate::core::dates::ymd_fast(t) {

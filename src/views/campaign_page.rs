@@ -19,6 +19,7 @@ use crate::projection::Calendars;
 use crate::store::agency::Kind;
 use crate::store::campaign::Campaign;
 use crate::store::outbox::Pending;
+use crate::store::request::opt_date;
 use crate::{Error, Result};
 
 /// Rows per page unless asked otherwise, and the most a page may hold.
@@ -249,12 +250,12 @@ fn from_sql_at(r: &SqlRow<'_>, at: usize) -> rusqlite::Result<Row> {
         kind: r.get(at + 4)?,
         channel: r.get(at + 5)?,
         status: r.get(at + 6)?,
-        sent_on: r.get(at + 7)?,
-        due_on: r.get(at + 8)?,
+        sent_on: opt_date(r, at + 7)?,
+        due_on: opt_date(r, at + 8)?,
         overdue_days: None,
-        followup_on: r.get(at + 9)?,
-        last_in: r.get(at + 10)?,
-        last_out: r.get(at + 11)?,
+        followup_on: opt_date(r, at + 9)?,
+        last_in: opt_date(r, at + 10)?,
+        last_out: opt_date(r, at + 11)?,
         agency_reference: r.get(at + 12)?,
         fee_cents: r.get(at + 13)?,
         files: r.get(at + 14)?,
@@ -284,6 +285,16 @@ fn where_clause(campaign_id: i64, f: &RowFilter, today: NaiveDate) -> (String, V
         sql += &format!(" AND {}", late(today));
     }
     (sql, args)
+}
+
+/// The tables a list of ids reads: the agencies too only when the filter or the order is about
+/// them (every request has its agency, so the join never drops a row), so a campaign's ids in
+/// most orders come from the requests' indexes alone.
+fn ids_from(f: &RowFilter, order: Order) -> &'static str {
+    let about_agency = f.state.is_some()
+        || f.kind.is_some()
+        || matches!(order.key, SortKey::Agency | SortKey::State | SortKey::Channel);
+    if about_agency { "requests r JOIN agencies a ON a.id = r.agency_id" } else { "requests r" }
 }
 
 /// `ORDER BY` for an order: empty values last whichever the direction, ties by tracking code.
@@ -415,15 +426,40 @@ fn late_ids(conn: &Connection, campaign_id: i64, f: &RowFilter, desc: bool, toda
         late(today)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, NaiveDate>(2)?, r.get::<_, i64>(3)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Requests of one state due on one day are as late as each other: counted once.
+    let mut states: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::new();
+    let mut q = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = q.next()? {
+        let state = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let n = states.len();
+        let at = match states.get(state) {
+            Some(at) => *at,
+            None => *states.entry(state.to_string()).or_insert(n),
+        };
+        let due = opt_date(r, 2)?.ok_or(rusqlite::Error::InvalidColumnType(
+            2,
+            "due_on".into(),
+            rusqlite::types::Type::Null,
+        ))?;
+        rows.push((r.get::<_, i64>(0)?, at, due, r.get::<_, i64>(3)?));
+    }
+    let mut by_state: Vec<&str> = vec![""; states.len()];
+    for (state, at) in &states {
+        by_state[*at] = state;
+    }
     let mut cals = Calendars::default();
+    let mut counted: HashMap<(usize, NaiveDate), i64> = HashMap::new();
     let mut keyed = Vec::with_capacity(rows.len());
-    for (id, state, due, seq) in rows {
-        let days = deadline::business_days_between(cals.get(conn, &state)?, due, today);
+    for (id, at, due, seq) in rows {
+        let days = match counted.get(&(at, due)) {
+            Some(days) => *days,
+            None => {
+                let days = deadline::business_days_between(cals.get(conn, by_state[at])?, due, today);
+                counted.insert((at, due), days);
+                days
+            }
+        };
         keyed.push((if desc { -days } else { days }, seq, id));
     }
     keyed.sort_unstable();
@@ -445,8 +481,9 @@ fn page_ids(
         args.push(limit.into());
         args.push(offset.into());
         let sql = format!(
-            "SELECT r.id FROM requests r JOIN agencies a ON a.id = r.agency_id WHERE {w}
+            "SELECT r.id FROM {} WHERE {w}
              ORDER BY {} LIMIT ?{} OFFSET ?{}",
+            ids_from(f, order),
             order_by(order, today),
             args.len() - 1,
             args.len()
@@ -464,8 +501,9 @@ fn page_ids(
         args.push(rest_limit.into());
         args.push(rest_offset.into());
         let sql = format!(
-            "SELECT r.id FROM requests r JOIN agencies a ON a.id = r.agency_id WHERE {w} AND NOT ({})
+            "SELECT r.id FROM {} WHERE {w} AND NOT ({})
              ORDER BY r.seq LIMIT ?{} OFFSET ?{}",
+            ids_from(f, order),
             late(today),
             args.len() - 1,
             args.len()
@@ -488,7 +526,7 @@ fn rows_by_id(conn: &Connection, ids: &[i64], fin: &mut Finisher) -> Result<Vec<
         "SELECT r.id, {} FROM requests r JOIN agencies a ON a.id = r.agency_id WHERE r.id IN ({marks})",
         columns()
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
     let mut rows = stmt.query(rusqlite::params_from_iter(ids))?;
     while let Some(r) = rows.next()? {

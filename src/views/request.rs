@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::Result;
@@ -49,12 +49,45 @@ pub fn list(conn: &Connection, f: &Filter, today: NaiveDate) -> Result<Vec<Liste
         Some(s) => Some(crate::store::law::code(conn, s)?),
         None => None,
     };
-    let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE (?1 IS NULL OR r.campaign_id = ?1) AND (?2 IS NULL OR r.status = ?2)
-           AND (?3 IS NULL OR a.state = ?3)
-         ORDER BY r.due_on IS NULL, r.due_on, r.tracking_code"
-    ))?;
-    let reqs = stmt.query_map(params![campaign_id, f.status, state], from_row)?;
+    // Only the conditions given, so SQLite reads a campaign's requests (or the open ones) by
+    // index instead of the whole table; lateness in business days is then checked per request.
+    let mut conds: Vec<String> = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut and = |cond: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        conds.push(cond.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(id) = campaign_id {
+        and("r.campaign_id = ?", id.into());
+    }
+    if let Some(st) = f.status {
+        and("r.status = ?", st.as_str().to_string().into());
+    }
+    if let Some(code) = state {
+        and("a.state = ?", code.into());
+    }
+    if f.overdue {
+        and("r.due_on < ?", today.to_string().into());
+    }
+    if let Some(n) = f.due_within {
+        // Within the bounds of dates; a larger window takes every open request.
+        if let Some(last) = today.checked_add_signed(chrono::Duration::days(n.clamp(-400_000, 400_000))) {
+            and("r.due_on <= ?", last.to_string().into());
+        }
+    }
+    if f.overdue || f.due_within.is_some() {
+        let open: Vec<String> =
+            Status::ALL.iter().filter(|s| s.can_be_overdue()).map(|s| format!("'{}'", s.as_str())).collect();
+        conds.push(format!("r.status IN ({}) AND r.due_on IS NOT NULL", open.join(", ")));
+    }
+    let mut sql = format!("{SELECT} WHERE 1");
+    for c in &conds {
+        sql += " AND ";
+        sql += c;
+    }
+    sql += " ORDER BY r.due_on IS NULL, r.due_on, r.tracking_code";
+    let mut stmt = conn.prepare(&sql)?;
+    let reqs = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
     let very = crate::store::config::number(conn, "policy.very_overdue_days")? as i64;
     let mut cals = Calendars::default();
     let mut out = Vec::new();
