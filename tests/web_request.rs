@@ -730,6 +730,20 @@ fn mail_uploads_are_imported_unmatched_replies_queued_and_assigned() {
     );
     assert!(leftovers(&env).is_empty(), "the upload is removed after the import");
 
+    // An out-of-office answer is listed as what it is, with what it matched.
+    let away = format!(
+        "From: records@city-co.example.org\nTo: jane@newsroom.example.org\nSubject: Automatic reply: About {city}\nAuto-Submitted: auto-replied\nDate: Wed, 25 Feb 2026 10:00:00 -0700\nMessage-ID: <e2@city-co.example.org>\n\nI am out of the office until March 2.\n"
+    );
+    let a = server.post_multipart(&owner, "/replies/upload", &[], ("file", "away.eml", away.as_bytes()));
+    let page = server.get(Some(&owner), a.header("location").unwrap());
+    assert!(
+        page.body.contains(&format!(
+            "<a href=\"/requests/{city}#thread\">{city}</a></td><td>automatic reply: matched by tracking-code</td>"
+        )),
+        "{}",
+        page.body
+    );
+
     // An mbox: one matched, one not, one with a spending file; plus a line that is not mail.
     let a = server.post_multipart(&owner, "/replies/upload", &[], ("file", "replies.mbox", mbox(&town).as_bytes()));
     assert_eq!(a.status, 303, "{}", a.body);

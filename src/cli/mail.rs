@@ -218,36 +218,9 @@ pub fn run(cmd: MailCommand, ctx: &Context) -> anyhow::Result<()> {
     }
 }
 
-/// What a message is, before what it matched: nothing for a reply, else its kind and what it says
-/// ("bounce, request letter to x@y failed (5.1.1): ").
+/// What a message is, before what it matched, shown safely on a terminal.
 fn kind_prefix(i: &mail::Imported) -> String {
-    match i.kind.as_str() {
-        "bounce" => match &i.bounce {
-            Some(b) if !b.permanent => format!(
-                "delivery delayed{}, nothing changed: ",
-                b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
-            ),
-            Some(b) => {
-                let what = match (&b.letter, &b.to) {
-                    (Some(l), Some(to)) => format!("{l} letter to {}", visible(to)),
-                    _ => visible(b.failed_recipient.as_deref().unwrap_or("a letter")).into_owned(),
-                };
-                let status = b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-                format!("BOUNCE, {what} failed{status}: ")
-            }
-            None => "BOUNCE: ".into(),
-        },
-        "autoreply" => match &i.reference {
-            Some(r) => format!("automatic reply, reference {}: ", visible(r)),
-            None => "automatic reply: ".into(),
-        },
-        "portal" => format!(
-            "{} notice{}: ",
-            visible(i.portal.as_deref().unwrap_or("portal")),
-            i.reference.as_deref().map(|r| format!(" {}", visible(r))).unwrap_or_default()
-        ),
-        _ => String::new(),
-    }
+    visible(&i.kind_note()).into_owned()
 }
 
 /// The likely requests of each message, under the table.

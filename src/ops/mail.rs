@@ -95,6 +95,41 @@ pub struct Imported {
     pub offered_contact: Option<String>,
 }
 
+impl Imported {
+    /// What the message is, to put before what it matched: nothing for a reply, else its kind
+    /// and what it says ("BOUNCE, request letter to x@y failed (5.1.1): "). Raw text from the
+    /// message: escape it for where it is shown.
+    pub fn kind_note(&self) -> String {
+        match self.kind.as_str() {
+            "bounce" => match &self.bounce {
+                Some(b) if !b.permanent => format!(
+                    "delivery delayed{}, nothing changed: ",
+                    b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default()
+                ),
+                Some(b) => {
+                    let what = match (&b.letter, &b.to) {
+                        (Some(l), Some(to)) => format!("{l} letter to {to}"),
+                        _ => b.failed_recipient.clone().unwrap_or_else(|| "a letter".into()),
+                    };
+                    let status = b.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                    format!("BOUNCE, {what} failed{status}: ")
+                }
+                None => "BOUNCE: ".into(),
+            },
+            "autoreply" => match &self.reference {
+                Some(r) => format!("automatic reply, reference {r}: "),
+                None => "automatic reply: ".into(),
+            },
+            "portal" => format!(
+                "{} notice{}: ",
+                self.portal.as_deref().unwrap_or("portal"),
+                self.reference.as_deref().map(|r| format!(" {r}")).unwrap_or_default()
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
 /// What a delivery report said about one of our letters.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct BounceSummary {

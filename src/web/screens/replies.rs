@@ -324,12 +324,14 @@ impl ReportView {
                 result: if i.duplicate {
                     "already imported".into()
                 } else {
-                    match (&i.tracking_code, i.matched_by) {
+                    let matched = match (&i.tracking_code, i.matched_by) {
                         (Some(_), Some(by)) => {
                             format!("matched by {}{}", by.as_str(), if i.acknowledged { ", acknowledged" } else { "" })
                         }
                         _ => "not matched: in the queue below".into(),
-                    }
+                    };
+                    // A bounce, automatic reply or portal notice says so first.
+                    format!("{}{matched}", printable_line(&i.kind_note()))
                 },
             })
             .collect();
