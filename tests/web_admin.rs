@@ -81,6 +81,17 @@ fn agencies_search_page_and_edit_by_role() {
     let found = s.get(Some(&t.viewer), "/agencies?q=denver&state=co");
     assert!(ok(&found).contains("Denver Public Schools"));
     assert!(!found.body.contains("City of Austin"), "the search narrows the list");
+    // Each agency listed with its requests and the open ones.
+    let row_of = |body: &str, key: &str| -> String {
+        body.split("<tr>").find(|r| r.contains(&format!("href=\"/agencies/{key}\""))).unwrap().to_string()
+    };
+    let counts = |open: u32| format!("<td class=\"num\">1</td><td class=\"num\">{open}</td></tr>");
+    assert!(row_of(&list.body, "evil").contains(&counts(1)), "{}", row_of(&list.body, "evil"));
+    let none = "<td class=\"num\">0</td><td class=\"num\">0</td></tr>";
+    assert!(row_of(&found.body, "denver-public-schools-co").contains(none));
+    env.ok(&["log", "T-0001", "completed", "--on", "2026-02-10"]);
+    let list = s.get(Some(&t.viewer), "/agencies");
+    assert!(row_of(&list.body, "evil").contains(&counts(0)), "{}", row_of(&list.body, "evil"));
     assert!(ok(&s.get(Some(&t.viewer), "/agencies?kind=county")).contains("Salt Lake County"));
     assert_eq!(s.get(Some(&t.viewer), "/agencies?state=ZZ").status, 422);
     let page = s.get(Some(&t.viewer), "/agencies/denver-public-schools-co");

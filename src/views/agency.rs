@@ -23,8 +23,15 @@ pub struct Found {
 }
 
 /// Agencies whose name, key, email or contact contains `query` (any case), in `state` and of
-/// `kind` when given; ordered by state, then name.
-pub fn search(conn: &Connection, query: &str, state: Option<&str>, kind: Option<Kind>) -> Result<Vec<Found>> {
+/// `kind` when given; ordered by state, then name. The first `limit` of them, with their
+/// requests counted, and how many there are in all.
+pub fn search(
+    conn: &Connection,
+    query: &str,
+    state: Option<&str>,
+    kind: Option<Kind>,
+    limit: usize,
+) -> Result<(Vec<Found>, usize)> {
     let states = match state.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => vec![law::code(conn, s)?],
         None => Vec::new(),
@@ -38,26 +45,40 @@ pub fn search(conn: &Connection, query: &str, state: Option<&str>, kind: Option<
                 .flatten()
                 .any(|v| v.to_lowercase().contains(&q))
     };
-    let counts = request_counts(conn)?;
-    Ok(all
+    let found: Vec<Agency> = all.into_iter().filter(|a| matches(a)).collect();
+    let total = found.len();
+    let shown: Vec<Agency> = found.into_iter().take(limit).collect();
+    let counts = request_counts(conn, &shown)?;
+    let shown = shown
         .into_iter()
-        .filter(|a| matches(a))
         .map(|a| {
             let (requests, open) = counts.get(&a.key).copied().unwrap_or((0, 0));
             Found { agency: a, requests, open }
         })
-        .collect())
+        .collect();
+    Ok((shown, total))
 }
 
-/// (requests, open requests) per agency key.
-fn request_counts(conn: &Connection) -> Result<HashMap<String, (i64, i64)>> {
-    let mut stmt = conn.prepare(
-        "SELECT a.key, COUNT(*),
-                COALESCE(SUM(r.status NOT IN ('draft', 'completed', 'rejected', 'no_records', 'withdrawn')), 0)
-         FROM requests r JOIN agencies a ON a.id = r.agency_id GROUP BY a.key",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+/// (requests, open requests) of these agencies, by key: only the agencies listed are counted,
+/// through the requests' agency index, not every request in the database.
+fn request_counts(conn: &Connection, agencies: &[Agency]) -> Result<HashMap<String, (i64, i64)>> {
+    let mut out = HashMap::new();
+    for chunk in agencies.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT a.key, COUNT(*),
+                    COALESCE(SUM(r.status NOT IN ('draft', 'completed', 'rejected', 'no_records', 'withdrawn')), 0)
+             FROM agencies a JOIN requests r ON r.agency_id = a.id WHERE a.key IN ({marks}) GROUP BY a.key"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter().map(|a| &a.key)), |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        for row in rows {
+            let (key, n) = row?;
+            out.insert(key, n);
+        }
+    }
+    Ok(out)
 }
 
 /// One request to the agency, in any campaign.

@@ -57,15 +57,14 @@ async fn list(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
     let (text, st, kind) = (blank(&q.q), blank(&q.state), blank(&q.kind));
     let parsed_kind = if kind.is_empty() { None } else { Some(kind.parse::<Kind>()?) };
     let (text2, st2) = (text.clone(), st.clone());
-    let found = with_db(&state, &s, move |conn| search(conn, &text2, Some(&st2), parsed_kind)).await?;
-    let total = found.len();
+    let (found, total) = with_db(&state, &s, move |conn| search(conn, &text2, Some(&st2), parsed_kind, LIMIT)).await?;
     render(&ListPage {
         chrome: Chrome::new(&s, "agencies", &state),
         q: text,
         state: st.to_ascii_uppercase(),
         kind,
         kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
-        found: found.into_iter().take(LIMIT).collect(),
+        found,
         total,
     })
 }
