@@ -301,6 +301,32 @@ fn send_resend_sends_the_bounced_letter_exactly_once_to_the_new_address() {
     assert!(err.contains(&format!("{code}: --to: 'clerk at oldtown' is not an email address")), "{err}");
     assert_eq!(server.received().len(), 7);
 
+    // A dry run writes the letter it would send, to the new address, and changes nothing.
+    let before = show(&env, &code);
+    let dir = env.path("preview");
+    let out =
+        env.ok(&["send", "--resend", &code, "--to", "clerk@oldtown.example.org", "--dry-run", dir.to_str().unwrap()]);
+    assert_eq!(
+        out,
+        format!(
+            "Dry run: wrote the letter {code} would be sent again, to clerk@oldtown.example.org, in {}; nothing was sent or recorded\n",
+            dir.display()
+        )
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("\r\nTo: clerk@oldtown.example.org\r\n"), "{eml}");
+    assert!(eml.contains(&format!("Subject: {}", first.subject())), "{eml}");
+    assert_eq!(show(&env, &code), before);
+    assert_eq!(server.received().len(), 7);
+    // The same checks as a real resend: a dry run to the address that bounced is refused too.
+    let err = env.fails(
+        &["send", "--resend", &code, "--to", "records@oldtown.example.org", "--dry-run", dir.to_str().unwrap()],
+        1,
+    );
+    assert!(err.contains("is the address the request letter bounced from"), "{err}");
+
     // A server that refuses: recorded as failed, the letter stays bounced.
     let refusing =
         SmtpServer::start(Options { reject: vec!["clerk@oldtown.example.org".into()], ..Default::default() });

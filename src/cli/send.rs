@@ -29,6 +29,7 @@ Examples:
   foiatrack send --outbox outbox/ --campaign amazon-2016      # no SMTP: record as sent, write .eml files
   foiatrack send --resolve AMZ16-0007 --was-sent
   foiatrack send --resend AMZ16-0007 --to records@city.example.org   # a letter that bounced
+  foiatrack send --resend AMZ16-0007 --to records@city.example.org --dry-run outbox/  # see it first
   foiatrack send AMZ16-0007 --kind appeal      # the next step the law provides (petitions to an
                                                # outside body are written out for filing)")]
 pub struct SendArgs {
@@ -63,7 +64,7 @@ pub struct SendArgs {
     #[arg(long, group = "settled")]
     not_sent: bool,
     /// Send a request's letter that bounced again, to another address (--to); once
-    #[arg(long, value_name = "CODE", requires = "to", conflicts_with_all = ["campaign", "resolve", "dry_run"])]
+    #[arg(long, value_name = "CODE", requires = "to", conflicts_with_all = ["campaign", "resolve"])]
     resend: Option<String>,
     /// With --resend: the address to send it to
     #[arg(long, value_name = "ADDRESS", requires = "resend")]
@@ -339,6 +340,17 @@ fn resend(conn: &mut rusqlite::Connection, code: &str, to: &str, a: &SendArgs, c
     // What is wrong with the request or the address is said before the mail settings are needed.
     send::check_resend(conn, code, to)?;
     let sender = super::letter::sender(conn)?;
+    if let Some(dir) = &a.dry_run {
+        let msg = send::resend_preview(conn, code, to, &sender, ctx.today)?;
+        FileMailer::new(dir.clone())?.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+        println!(
+            "Dry run: wrote the letter {} would be sent again, to {}, in {}; nothing was sent or recorded",
+            code.trim().to_ascii_uppercase(),
+            visible(to.trim()),
+            dir.display()
+        );
+        return Ok(());
+    }
     let mut mailer: Box<dyn Mailer> = match &a.outbox {
         Some(dir) => Box::new(FileMailer::new(dir.clone())?),
         None => Box::new(smtp_from_env()?),

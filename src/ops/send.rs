@@ -807,6 +807,24 @@ pub fn resend(
     Ok(out)
 }
 
+/// The message `resend` would send (to `to`, the bounced letter's words), for a dry run:
+/// checked exactly as `resend` checks, nothing recorded.
+pub fn resend_preview(conn: &Connection, code: &str, to: &str, sender: &Sender, today: NaiveDate) -> Result<Message> {
+    let ResendPlan { req, bounced: b, address, .. } = resend_plan(conn, code, to)?;
+    let (subject, body) = mail_store::letter_text(conn, b.letter_id)?;
+    let letter = Letter {
+        kind: b.letter,
+        tracking_code: req.tracking_code.clone(),
+        agency_key: req.agency_key.clone(),
+        to: Some(address),
+        subject,
+        body,
+        notes: Vec::new(),
+    };
+    let id = format!("<dry-run.{}@{}>", req.tracking_code, sender.from.email.domain());
+    message_on(&letter, sender, &id, today)
+}
+
 /// A resend, checked.
 struct ResendPlan {
     req: request::Request,
