@@ -658,6 +658,37 @@ fn a_large_mailbox_is_reported_whole_in_blocks_and_as_one_json_array() {
     assert_eq!(all[1202]["subject"], "Newsletter 1202");
     assert!(String::from_utf8_lossy(&out.stderr).contains("Skipped (2)"));
 
+    // A reader that goes away (`| head -1`) does not stop the import: every message is read and
+    // stored, and the command says its report was lost.
+    let other = env.write(
+        "other.mbox",
+        &mbox.replace("@news.example.net>", "@other.example.net>").replace("issue ", "other issue "),
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
+        .current_dir(env.path(""))
+        .env("FOIATRACK_DB", &env.db)
+        .env("FOIATRACK_TODAY", &env.today)
+        .args(["mail", "import", other.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("all 1205 message(s) were read (1203 new, 0 already imported, 2 skipped), but the report could not be printed"),
+        "{stderr}"
+    );
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    let stored: i64 = conn
+        .query_row("SELECT COUNT(*) FROM communications WHERE message_id LIKE '%@other.example.net%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1203);
+
     // Nothing imported: JSON is an empty array, the table its header.
     let empty = env.write("empty.mbox", "");
     let out = env.cmd().args(["mail", "import", empty.to_str().unwrap(), "--format", "json"]).output().unwrap();

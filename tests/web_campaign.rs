@@ -271,6 +271,13 @@ fn campaign_list_and_page_show_the_clis_figures_on_the_demo() {
     assert!(page.body.contains("name=\"code\" value=\"AMZ16-0001\""));
 }
 
+/// The tracking codes of a list, sorted.
+fn by_code_of(list: &[serde_json::Value]) -> Vec<String> {
+    let mut v = codes_of(list);
+    v.sort();
+    v
+}
+
 #[test]
 fn sorting_filtering_and_pages_happen_on_the_server() {
     let env = shared_demo();
@@ -305,6 +312,11 @@ fn sorting_filtering_and_pages_happen_on_the_server() {
         .collect();
     let n_late = cli.iter().filter(|r| r["overdue_days"].is_i64()).count();
     assert!(n_late > 2);
+    // Every request is listed, open ones without a due date too.
+    let mut all = overdue_first.clone();
+    all.sort();
+    assert_eq!(all, by_code_of(&cli), "sorting by days overdue lists every request once");
+    assert!(cli.iter().any(|r| r["due_on"].is_null() && r["status"] != "draft" && r["status"] != "completed"));
     assert!(late[..n_late].iter().all(|d| *d >= 0) && late[n_late..].iter().all(|d| *d == -1), "{late:?}");
     assert!(late[..n_late].windows(2).all(|w| w[0] >= w[1]), "{late:?}");
 

@@ -231,16 +231,19 @@ impl MaildirFiles {
                 if self.after.as_ref().is_some_and(|a| p <= *a) {
                     continue;
                 }
+                if heap.len() == self.window && heap.peek().is_some_and(|top| p >= *top) {
+                    continue;
+                }
+                // Only files are messages: checked (a stat) only for a name the window would
+                // keep, and before it takes another's place, so a folder, a dangling link or a
+                // file gone since the listing never pushes a message out of the window.
+                if !Path::new(&p).is_file() {
+                    continue;
+                }
                 if heap.len() == self.window {
-                    if heap.peek().is_some_and(|top| p >= *top) {
-                        continue;
-                    }
                     heap.pop();
                 }
-                // Only files are messages (checked for the ones kept: a stat per window entry).
-                if Path::new(&p).is_file() {
-                    heap.push(p);
-                }
+                heap.push(p);
             }
         }
         Ok(heap.into_sorted_vec())
@@ -398,6 +401,11 @@ mod tests {
         }
         std::fs::write(root.join("cur/.hidden"), "x").unwrap();
         std::fs::create_dir(root.join("cur/a-folder")).unwrap();
+        // Entries that are not message files, sorting among and before the messages: a
+        // folder, a dangling link.
+        std::fs::create_dir(root.join("cur/0-folder")).unwrap();
+        std::fs::create_dir(root.join("new/1700010.folder")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone"), root.join("cur/1700005.dangling")).unwrap();
         std::fs::write(root.join("tmp/being-delivered"), "x").unwrap();
         want.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         for window in [1, 2, 5, 23, 24, 100] {

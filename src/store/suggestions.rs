@@ -77,6 +77,21 @@ pub fn unmatched(conn: &Connection) -> Result<Vec<Stored>> {
     Ok(v)
 }
 
+/// These unmatched messages (the others of `ids` are left out), oldest first.
+pub fn unmatched_of(conn: &Connection, ids: &[i64]) -> Result<Vec<Stored>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut stmt = conn.prepare(&format!(
+            "{SELECT} WHERE c.direction = 'inbound' AND c.request_id IS NULL AND c.id IN ({marks})
+             ORDER BY c.created_on, c.id"
+        ))?;
+        let v = stmt.query_map(rusqlite::params_from_iter(chunk), from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        out.extend(v);
+    }
+    Ok(out)
+}
+
 /// What was done with the suggestions of a request's messages.
 pub fn actions(conn: &Connection, request_id: i64) -> Result<Vec<Action>> {
     let mut stmt = conn.prepare_cached(

@@ -492,7 +492,8 @@ fn page_ids(
         let v = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         return Ok(v);
     }
-    // Late requests first (in Rust's order), then the others by tracking code.
+    // Late requests first (in Rust's order), then the others by tracking code: every other one,
+    // an open request without a due date too (for it "late" is NULL, not false).
     let lates = late_ids(conn, campaign_id, f, order.desc, today)?;
     let mut ids: Vec<i64> = lates.iter().skip(offset as usize).take(limit as usize).copied().collect();
     let rest_offset = (offset - lates.len() as i64).max(0);
@@ -501,7 +502,7 @@ fn page_ids(
         args.push(rest_limit.into());
         args.push(rest_offset.into());
         let sql = format!(
-            "SELECT r.id FROM {} WHERE {w} AND NOT ({})
+            "SELECT r.id FROM {} WHERE {w} AND NOT COALESCE(({}), 0)
              ORDER BY r.seq LIMIT ?{} OFFSET ?{}",
             ids_from(f, order),
             late(today),

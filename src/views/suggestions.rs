@@ -57,10 +57,11 @@ pub struct UnmatchedWithSuggestions {
 pub fn likely(conn: &Connection, ids: Option<&[i64]>) -> Result<HashMap<i64, Vec<Likely>>> {
     let finder = Finder::new(&crate::store::candidates::prefixes(conn)?);
     let mut out = HashMap::new();
-    for m in suggestions::unmatched(conn)? {
-        if ids.is_some_and(|ids| !ids.contains(&m.id)) {
-            continue;
-        }
+    let messages = match ids {
+        Some(ids) => suggestions::unmatched_of(conn, ids)?,
+        None => suggestions::unmatched(conn)?,
+    };
+    for m in messages {
         let scored = crate::ops::suggest::likely(conn, &finder, &m)?;
         out.insert(m.id, scored.iter().map(Likely::of).collect());
     }

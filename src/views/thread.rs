@@ -107,6 +107,17 @@ pub fn unmatched(conn: &Connection) -> Result<Vec<Message>> {
     messages(conn, "c.direction = 'inbound' AND c.request_id IS NULL", None)
 }
 
+/// `limit` of the messages waiting to be matched from `offset`, oldest first: a page of the
+/// queue, read through its index whatever the queue holds.
+pub fn unmatched_page(conn: &Connection, limit: u32, offset: u32) -> Result<Vec<Message>> {
+    // Two numbers of ours, not text from outside.
+    let filter = format!(
+        "c.id IN (SELECT id FROM communications WHERE direction = 'inbound' AND request_id IS NULL
+                  ORDER BY created_on, id LIMIT {limit} OFFSET {offset})"
+    );
+    messages(conn, &filter, None)
+}
+
 /// A stored attachment, found by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttachment {

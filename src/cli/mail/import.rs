@@ -32,6 +32,9 @@ pub struct ImportPrinter {
     /// (tracking code, address) of a reply from a new address at the request's agency.
     offered: Vec<(String, String)>,
     notes_left_out: usize,
+    /// Why the output could not be written (a closed pipe, a full disk): the import goes on
+    /// without printing, and says so at the end.
+    pub lost: Option<String>,
 }
 
 impl ImportPrinter {
@@ -49,11 +52,23 @@ impl ImportPrinter {
             bounced: Vec::new(),
             offered: Vec::new(),
             notes_left_out: 0,
+            lost: None,
+        }
+    }
+
+    /// Writes to stdout unless output was lost already; a failure is kept, not returned.
+    fn out(&mut self, write: impl FnOnce(&mut std::io::StdoutLock<'_>) -> std::io::Result<()>) {
+        if self.lost.is_some() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = write(&mut out).and_then(|_| out.flush()) {
+            self.lost = Some(e.to_string());
         }
     }
 
     /// Takes one committed message (or one skipped).
-    pub fn take(&mut self, outcome: Outcome) -> anyhow::Result<()> {
+    pub fn take(&mut self, outcome: Outcome) {
         self.messages += 1;
         match outcome {
             Outcome::Skipped(s) => {
@@ -61,18 +76,16 @@ impl ImportPrinter {
                 if self.skipped.len() < LISTED_SKIPPED {
                     self.skipped.push(s);
                 }
-                Ok(())
             }
             Outcome::Imported(i) => {
                 self.count(&i);
                 if self.format == Format::Json {
-                    self.print_json(&i)
+                    self.print_json(&i);
                 } else {
                     self.rows.push(row(&i));
                     if self.rows.len() >= TABLE_ROWS {
-                        self.print_rows()?;
+                        self.print_rows();
                     }
-                    Ok(())
                 }
             }
         }
@@ -106,39 +119,47 @@ impl ImportPrinter {
 
     /// One element of the JSON array, laid out as `serde_json`'s pretty printer lays out a whole
     /// array.
-    fn print_json(&mut self, i: &Imported) -> anyhow::Result<()> {
-        let item = serde_json::to_string_pretty(i)?;
-        let mut out = std::io::stdout().lock();
-        out.write_all(if self.json_items == 0 { b"[\n" } else { b",\n" })?;
-        for (n, line) in item.lines().enumerate() {
-            if n > 0 {
-                out.write_all(b"\n")?;
+    fn print_json(&mut self, i: &Imported) {
+        let item = match serde_json::to_string_pretty(i) {
+            Ok(item) => item,
+            Err(e) => {
+                self.lost = Some(e.to_string());
+                return;
             }
-            write!(out, "  {line}")?;
-        }
+        };
+        let first = self.json_items == 0;
         self.json_items += 1;
-        Ok(())
+        self.out(|out| {
+            out.write_all(if first { b"[\n" } else { b",\n" })?;
+            for (n, line) in item.lines().enumerate() {
+                if n > 0 {
+                    out.write_all(b"\n")?;
+                }
+                write!(out, "  {line}")?;
+            }
+            Ok(())
+        });
     }
 
-    fn print_rows(&mut self) -> anyhow::Result<()> {
+    fn print_rows(&mut self) {
         let rows = std::mem::take(&mut self.rows);
-        writeln!(std::io::stdout().lock(), "{}", table(&["date", "from", "subject", "files", "matched"], rows))?;
-        Ok(())
+        let text = table(&["date", "from", "subject", "files", "matched"], rows);
+        self.out(|out| writeln!(out, "{text}"));
     }
 
     /// After the last message: the rest of the table (or the end of the JSON array), then for
     /// people the counts and what to do next.
-    pub fn finish(&mut self, conn: &rusqlite::Connection) -> anyhow::Result<()> {
+    pub fn finish(&mut self, conn: &rusqlite::Connection) {
         if self.format == Format::Json {
             let end: &[u8] = if self.json_items == 0 { b"[]\n" } else { b"\n]\n" };
-            std::io::stdout().lock().write_all(end)?;
-            return Ok(());
+            self.out(|out| out.write_all(end));
+            return;
         }
         if !self.rows.is_empty() || self.new + self.duplicates == 0 {
-            self.print_rows()?;
+            self.print_rows();
         }
-        println!(
-            "{} message(s): {} new ({} unmatched), {} already imported{}",
+        let mut text = format!(
+            "{} message(s): {} new ({} unmatched), {} already imported{}\n",
             self.messages,
             self.new,
             self.unmatched,
@@ -146,33 +167,33 @@ impl ImportPrinter {
             if self.skipped_count == 0 { String::new() } else { format!(", {} skipped", self.skipped_count) }
         );
         if self.unmatched > 0 {
-            println!("See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.");
+            text += "See them with `foiatrack mail unmatched`; tie one with `foiatrack mail assign ID CODE`.\n";
         }
         for code in &self.bounced {
-            println!(
-                "{code}: the letter bounced; send it to another address with `foiatrack send --resend {code} --to ADDRESS`."
+            text += &format!(
+                "{code}: the letter bounced; send it to another address with `foiatrack send --resend {code} --to ADDRESS`.\n"
             );
         }
         for (code, addr) in &self.offered {
             let key =
                 foiatrack::store::request::find(conn, code).map(|r| r.agency_key).unwrap_or_else(|_| "KEY".into());
-            println!(
-                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark {key} {} good` confirms it).",
+            text += &format!(
+                "{code}: a reply came from {}, new for this agency; it is listed as an unconfirmed contact (`foiatrack agency contact mark {key} {} good` confirms it).\n",
                 visible(addr),
                 visible(addr)
             );
         }
         if self.notes_left_out > 0 {
-            println!(
-                "... and {} more bounced letter(s) or new contact(s): see `foiatrack due` and `foiatrack agency show`.",
+            text += &format!(
+                "... and {} more bounced letter(s) or new contact(s): see `foiatrack due` and `foiatrack agency show`.\n",
                 self.notes_left_out
             );
         }
-        Ok(())
+        self.out(|out| out.write_all(text.as_bytes()));
     }
 
     /// The skipped messages, listed (for people with the table, on stderr beside JSON).
-    pub fn print_skipped(&self) {
+    pub fn print_skipped(&mut self) {
         let mut lines: Vec<String> = self.skipped.iter().map(|s| format!("  {}", visible(&s.to_string()))).collect();
         if self.skipped_count > self.skipped.len() {
             lines.push(format!("  ... and {} more", self.skipped_count - self.skipped.len()));
@@ -181,7 +202,8 @@ impl ImportPrinter {
         if self.format == Format::Json {
             eprintln!("{head}\n{}", lines.join("\n"));
         } else {
-            println!("\n{head}\n{}", lines.join("\n"));
+            let text = format!("\n{head}\n{}\n", lines.join("\n"));
+            self.out(|out| out.write_all(text.as_bytes()));
         }
     }
 }
@@ -208,7 +230,10 @@ fn row(i: &Imported) -> Vec<String> {
     ]
 }
 
-/// Imports each path in turn, printing as it goes.
+/// Imports each path in turn, printing as it goes. Output that cannot be written (the reader of
+/// a pipe has gone, `| head`) does not stop the import: it goes on to the end and then says the
+/// report was lost. An import stopped by an error still ends its output (the JSON array is
+/// closed, the counts say what was committed) before the error.
 pub fn run(
     conn: &mut rusqlite::Connection,
     store: &foiatrack::store::files::FileStore,
@@ -216,17 +241,38 @@ pub fn run(
     format: Format,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
+    // SAFETY: setting a signal's disposition; a closed pipe then fails the write (EPIPE), which
+    // the printer keeps, instead of killing the process midway through the import.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let mut printer = ImportPrinter::new(format);
     for p in paths {
         let shown = p.display().to_string();
-        mail::import_path_each(conn, store, p, &shown, today, &mut |o| {
-            printer.take(o).map_err(|e| foiatrack::Error::Invalid(format!("cannot print the import: {e}")))
-        })?;
+        let imported = mail::import_path_each(conn, store, p, &shown, today, &mut |o| {
+            printer.take(o);
+            Ok(())
+        });
+        if let Err(e) = imported {
+            printer.finish(conn);
+            return Err(e.into());
+        }
     }
-    printer.finish(conn)?;
+    printer.finish(conn);
+    if printer.skipped_count > 0 {
+        printer.print_skipped();
+    }
+    if let Some(why) = &printer.lost {
+        anyhow::bail!(
+            "all {} message(s) were read ({} new, {} already imported, {} skipped), but the report could not be printed: {why}",
+            printer.messages,
+            printer.new,
+            printer.duplicates,
+            printer.skipped_count
+        );
+    }
     if printer.skipped_count == 0 {
         return Ok(());
     }
-    printer.print_skipped();
     anyhow::bail!("{} message(s) could not be imported; see the list above", printer.skipped_count)
 }

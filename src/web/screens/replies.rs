@@ -355,14 +355,24 @@ struct RepliesPage {
     assigned: Option<String>,
     message: Option<String>,
     unmatched: Vec<MessageLine>,
+    /// Messages waiting in all, of which `unmatched` are one page.
+    unmatched_total: i64,
+    /// The page shown (1-based), the number of pages, and the first message's position.
+    page: u32,
+    pages: u32,
+    first: i64,
     max_upload: String,
 }
+
+/// Unmatched messages shown on one page, each with its likely requests.
+const PER_PAGE: u32 = 50;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RepliesQuery {
     report: String,
     assigned: String,
+    page: u32,
 }
 
 fn is_code(s: &str) -> bool {
@@ -370,8 +380,16 @@ fn is_code(s: &str) -> bool {
 }
 
 async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Option<String>) -> PageResult {
-    let (list, mut likely) = read_db(state, s, |conn| {
-        Ok((crate::views::thread::unmatched(conn)?, crate::views::suggestions::likely(conn, None)?))
+    let asked = q.page.max(1);
+    let (list, mut likely, total, page) = read_db(state, s, move |conn| {
+        let total = crate::store::mail::unmatched_count(conn)?;
+        // Past the last page means the last page.
+        let pages = (total.max(1) as u64).div_ceil(PER_PAGE as u64).min(u32::MAX as u64) as u32;
+        let page = asked.min(pages);
+        let list = crate::views::thread::unmatched_page(conn, PER_PAGE, (page - 1).saturating_mul(PER_PAGE))?;
+        let ids: Vec<i64> = list.iter().map(|m| m.id).collect();
+        let likely = crate::views::suggestions::likely(conn, Some(&ids))?;
+        Ok((list, likely, total, page))
     })
     .await?;
     let report = {
@@ -392,6 +410,10 @@ async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Opti
                 line
             })
             .collect(),
+        unmatched_total: total,
+        page,
+        pages: (total.max(1) as u64).div_ceil(PER_PAGE as u64).min(u32::MAX as u64) as u32,
+        first: (page as i64 - 1) * PER_PAGE as i64 + 1,
         max_upload: super::request::size(crate::web::page::MAX_UPLOAD_BYTES as i64),
     })
 }
