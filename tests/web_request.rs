@@ -867,3 +867,38 @@ fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
     }
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// The unmatched queue is shown 50 at a time, oldest first, with the total and links between
+/// pages; a page past the last shows the last.
+#[test]
+fn the_replies_queue_is_shown_a_page_at_a_time() {
+    let (env, _town, _city) = setup();
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let mut m = String::new();
+    for i in 0..120 {
+        m += &format!(
+            "From someone@elsewhere.example.net Fri Feb 27 10:00:00 2026\nFrom: someone@elsewhere.example.net\nTo: jane@newsroom.example.org\nSubject: Newsletter {i:03}\nDate: Fri, 27 Feb 2026 10:{:02}:{:02} -0500\nMessage-ID: <n{i}@elsewhere.example.net>\n\nNothing about records.\n\n",
+            i / 60,
+            i % 60
+        );
+    }
+    let a = server.post_multipart(&owner, "/replies/upload", &[], ("file", "news.mbox", m.as_bytes()));
+    assert_eq!(a.status, 303, "{}", a.body);
+    let subjects = |body: &str| -> Vec<String> {
+        body.split("<h3 id=\"message-").skip(1).map(|h| between(h, "· ", "</h3>").to_string()).collect()
+    };
+    let first = server.get(Some(&owner), "/replies");
+    assert!(first.body.contains("Not yet matched (120)"), "{}", first.body);
+    assert!(first.body.contains("Oldest first: 1 to 50 of 120."));
+    assert!(first.body.contains("href=\"/replies?page=2#unmatched\" rel=\"next\""));
+    assert!(!first.body.contains("rel=\"prev\""));
+    let want: Vec<String> = (0..50).map(|i| format!("Newsletter {i:03}")).collect();
+    assert_eq!(subjects(&first.body), want);
+    let last = server.get(Some(&owner), "/replies?page=3");
+    assert!(last.body.contains("Oldest first: 101 to 120 of 120."));
+    assert!(last.body.contains("href=\"/replies?page=2#unmatched\" rel=\"prev\""));
+    assert!(!last.body.contains("rel=\"next\""));
+    assert_eq!(subjects(&last.body), (100..120).map(|i| format!("Newsletter {i:03}")).collect::<Vec<_>>());
+    assert_eq!(subjects(&server.get(Some(&owner), "/replies?page=99").body), subjects(&last.body));
+}
