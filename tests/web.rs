@@ -253,3 +253,39 @@ fn the_home_page_lists_the_oldest_fifty_unmatched_replies_and_counts_them_all() 
     assert_eq!(home.body.matches("action=\"/replies/").count(), 50);
     assert!(home.body.contains("Message 50") && !home.body.contains("Message 51"));
 }
+
+/// The report in the page lists at most 200 rows of a table, says how many there are, and the
+/// downloads keep every row.
+#[test]
+fn the_report_page_shows_the_first_200_rows_of_a_long_table() {
+    let mut env = Env::new();
+    let mut csv = String::from("key,name,state,kind,email\n");
+    for i in 1..=205 {
+        csv += &format!("town-{i:03},Town {i:03},VT,city,clerk@town{i:03}.example.org\n");
+    }
+    let agencies = env.write("towns.csv", &csv);
+    env.ok(&["agency", "import", agencies.to_str().unwrap()]);
+    env.ok(&["config", "set", "requester.email", "records@newsroom.example.net"]);
+    env.ok(&["config", "set", "requester.name", "Jane Reporter"]);
+    env.ok(&["campaign", "new", "towns", "--title", "Towns", "--records", "All purchases", "--code-prefix", "TW"]);
+    env.ok(&["campaign", "add", "towns", "--all"]);
+    let outbox = env.path("outbox");
+    env.ok(&["send", "--campaign", "towns", "--outbox", outbox.to_str().unwrap()]);
+    env.today = "2026-06-01".into();
+    let server = Server::start(&env, &[]);
+    let owner = server.owner();
+    let page = server.get(Some(&owner), "/reports?campaign=towns");
+    assert_eq!(page.status, 200);
+    let silent = page.body.split("<h4>Agencies that have not responded</h4>").nth(1).unwrap();
+    let silent = silent.split("</table>").next().unwrap();
+    assert_eq!(silent.matches("<tr><td>TW-").count(), 200);
+    assert!(silent.contains("<td>TW-0200</td>") && !silent.contains("<td>TW-0201</td>"));
+    assert!(page.body.contains(
+        "Agencies that have not responded: the first 200 of 205 rows are shown here; the downloads and the report as its own page list them all."
+    ));
+    let whole = server.get(Some(&owner), "/reports/findings.html?campaign=towns");
+    assert!(whole.body.contains("<td>TW-0205</td>"));
+    let json = server.get(Some(&owner), "/reports/responses.json?campaign=towns");
+    let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(v["non_responders"].as_array().unwrap().len(), 205);
+}

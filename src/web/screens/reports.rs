@@ -120,7 +120,7 @@ async fn show(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
         title: render::report_title(r.title.as_deref(), "findings"),
         records: r.records.clone(),
         generated_on: r.generated_on.to_string(),
-        sections: vec![render::responses_section(&r), render::spending_section(&sp)],
+        sections: vec![shortened(render::responses_section(&r)), shortened(render::spending_section(&sp))],
         document: format!("/reports/findings.html{qs}"),
         reports: vec![
             html_file,
@@ -148,6 +148,26 @@ async fn show(State(state): State<Arc<AppState>>, Signed(s): Signed, Query(q): Q
         ],
     };
     render(&page)
+}
+
+/// Rows of one table shown in the page: a campaign over a million requests has a hundred thousand
+/// agencies that never answered, and a page of tens of megabytes helps nobody. The downloads and
+/// the report's own page list every row.
+const PAGE_TABLE_ROWS: usize = 200;
+
+/// The section with each longer table cut to [`PAGE_TABLE_ROWS`], and a note saying so.
+fn shortened(mut section: Section) -> Section {
+    for t in &mut section.tables {
+        let n = t.rows.len();
+        if n > PAGE_TABLE_ROWS {
+            t.rows.truncate(PAGE_TABLE_ROWS);
+            section.notes.push(format!(
+                "{}: the first {PAGE_TABLE_ROWS} of {n} rows are shown here; the downloads and the report as its own page list them all.",
+                t.title
+            ));
+        }
+    }
+    section
 }
 
 const CSV: &str = "text/csv; charset=utf-8";
