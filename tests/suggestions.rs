@@ -483,6 +483,13 @@ fn the_web_replies_page_offers_the_likely_requests_as_assign_buttons() {
     assert!(page.body.contains("No likely request found: nothing in it points to one."));
     let viewer = person(&env, &server, "vic", "viewer");
     assert!(!server.get(Some(&viewer), "/replies").body.contains("Assign to"));
+    // The home page offers the most likely request as one click, with why.
+    let home = server.get(Some(&owner), "/");
+    assert!(home.body.contains(&format!(
+        "<input type=\"hidden\" name=\"code\" value=\"{CITY_POL}\">\n<button type=\"submit\" aria-describedby=\"likely-{city}\">Assign to {CITY_POL}</button>\n<span class=\"muted\" id=\"likely-{city}\">likely: City of Example (sender records@city-co.example.org is the agency&#39;s address)</span>"
+    )), "{}", home.body);
+    assert_eq!(home.body.matches("<button type=\"submit\" aria-describedby=\"likely-").count(), 2);
+    assert!(!server.get(Some(&viewer), "/").body.contains(&format!("Assign to {CITY_POL}")));
     let a = server.post(&owner, &format!("/replies/{city}/assign"), &[("code", CITY_POL)]);
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!(a.header("location"), Some(format!("/replies?assigned={CITY_POL}").as_str()));

@@ -54,6 +54,8 @@ impl Line {
 struct Home {
     chrome: Chrome,
     unmatched: Vec<mail::Unmatched>,
+    /// The most likely request of each listed message, by message id: one click assigns it.
+    likely: std::collections::HashMap<i64, crate::views::suggestions::Likely>,
     /// All the messages waiting, of which `unmatched` are the first.
     unmatched_total: i64,
     failed: Vec<outbox::OutboxRow>,
@@ -111,12 +113,21 @@ fn business_days_left(l: &Listed) -> String {
 
 async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResult {
     let today = state.today();
-    let (d, (unmatched, unmatched_total), failed): (Digest, _, _) = read_db(&state, &s, move |conn| {
+    let (d, (unmatched, unmatched_total), likely, failed): (Digest, _, _, _) = read_db(&state, &s, move |conn| {
         // Bounded: each list is the first LIMIT + 1 an index yields, whatever the database holds.
         let d = crate::views::needs_action::digest(conn, today, LIMIT + 1)?;
         let unmatched = (mail::unmatched_first(conn, LIMIT as i64)?, mail::unmatched_count(conn)?);
+        let ids: Vec<i64> = unmatched.0.iter().map(|m| m.id).collect();
+        let likely = if ids.is_empty() {
+            Default::default()
+        } else {
+            crate::views::suggestions::likely(conn, Some(&ids))?
+                .into_iter()
+                .filter_map(|(id, l)| l.into_iter().next().map(|first| (id, first)))
+                .collect()
+        };
         let failed: Vec<outbox::OutboxRow> = crate::views::needs_action::failed_letters(conn, LIMIT)?;
-        Ok((d, unmatched, failed))
+        Ok((d, unmatched, likely, failed))
     })
     .await?;
     let due_soon: Vec<Listed> = d.due_soon.iter().filter(|l| l.days_left.is_some_and(|n| n <= 3)).cloned().collect();
@@ -137,6 +148,7 @@ async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResu
     let page = Home {
         chrome: Chrome::new(&s, "home", &state),
         unmatched,
+        likely,
         unmatched_total,
         failed,
         bounced: d.letters_bounced.iter().take(LIMIT).map(BouncedLine::of).collect(),
