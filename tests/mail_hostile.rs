@@ -688,6 +688,20 @@ fn a_large_mailbox_is_reported_whole_in_blocks_and_as_one_json_array() {
         .query_row("SELECT COUNT(*) FROM communications WHERE message_id LIKE '%@other.example.net%'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 1203);
+    // With stderr gone too (`2>&1 | head`): still the import's own exit code, not a crash.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
+        .current_dir(env.path(""))
+        .env("FOIATRACK_DB", &env.db)
+        .env("FOIATRACK_TODAY", &env.today)
+        .args(["mail", "import", other.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(1));
 
     // Nothing imported: JSON is an empty array, the table its header.
     let empty = env.write("empty.mbox", "");

@@ -320,6 +320,28 @@ fn send_resend_sends_the_bounced_letter_exactly_once_to_the_new_address() {
     assert!(eml.contains(&format!("Subject: {}", first.subject())), "{eml}");
     assert_eq!(show(&env, &code), before);
     assert_eq!(server.received().len(), 7);
+    // With --make-main it says what the real command would also do, and still changes nothing.
+    let lower = code.to_lowercase();
+    let out = env.ok(&[
+        "send",
+        "--resend",
+        &format!(" {lower} "),
+        "--to",
+        "clerk@oldtown.example.org",
+        "--make-main",
+        "--dry-run",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.ends_with("Sent, it would also make clerk@oldtown.example.org the agency's main address (--make-main).\n"),
+        "{out}"
+    );
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    // Named by the request's code however it was typed (a second file beside the first).
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with(&code)), "{names:?}");
+    assert_eq!(show(&env, &code), before);
     // The same checks as a real resend: a dry run to the address that bounced is refused too.
     let err = env.fails(
         &["send", "--resend", &code, "--to", "records@oldtown.example.org", "--dry-run", dir.to_str().unwrap()],

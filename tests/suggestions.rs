@@ -566,4 +566,9 @@ fn assign_suggested_refuses_when_two_requests_are_just_as_likely() {
         )
     );
     assert_eq!(env.json(&["mail", "unmatched", "--format", "json"]).as_array().unwrap().len(), 1, "nothing assigned");
+    // Nor does the home page offer one click for it: only the field for a code.
+    let server = Server::start(&env, &[]);
+    let home = server.get(Some(&server.owner()), "/");
+    assert!(home.body.contains(&format!("action=\"/replies/{id}/assign\"")), "{}", home.body);
+    assert!(!home.body.contains(&format!("Assign to {a}")) && !home.body.contains(&format!("Assign to {b}")));
 }

@@ -23,6 +23,7 @@ mod request;
 mod send;
 mod serve;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -205,13 +206,17 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", output::printable(&message(&e)));
+            // stderr may be a closed pipe too (`2>&1 | head`): nothing more to say then.
+            let _ = writeln!(std::io::stderr().lock(), "error: {}", output::printable(&message(&e)));
             let internal = e.chain().any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_internal));
             ExitCode::from(if internal { EXIT_INTERNAL } else { 1 })
         }
         // The panic hook has printed where; say what it means.
         Err(_) => {
-            eprintln!("error: internal error (a bug in foiatrack; please report it): the command stopped unexpectedly");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: internal error (a bug in foiatrack; please report it): the command stopped unexpectedly"
+            );
             ExitCode::from(EXIT_INTERNAL)
         }
     }

@@ -341,14 +341,17 @@ fn resend(conn: &mut rusqlite::Connection, code: &str, to: &str, a: &SendArgs, c
     send::check_resend(conn, code, to)?;
     let sender = super::letter::sender(conn)?;
     if let Some(dir) = &a.dry_run {
-        let msg = send::resend_preview(conn, code, to, &sender, ctx.today)?;
-        FileMailer::new(dir.clone())?.deliver(code, &msg).map_err(|e| anyhow::anyhow!(e))?;
+        let code = code.trim().to_ascii_uppercase();
+        let msg = send::resend_preview(conn, &code, to, &sender, ctx.today)?;
+        FileMailer::new(dir.clone())?.deliver(&code, &msg).map_err(|e| anyhow::anyhow!(e))?;
         println!(
-            "Dry run: wrote the letter {} would be sent again, to {}, in {}; nothing was sent or recorded",
-            code.trim().to_ascii_uppercase(),
+            "Dry run: wrote the letter {code} would be sent again, to {}, in {}; nothing was sent or recorded",
             visible(to.trim()),
             dir.display()
         );
+        if a.make_main {
+            println!("Sent, it would also make {} the agency's main address (--make-main).", visible(to.trim()));
+        }
         return Ok(());
     }
     let mut mailer: Box<dyn Mailer> = match &a.outbox {

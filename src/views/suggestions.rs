@@ -68,6 +68,25 @@ pub fn likely(conn: &Connection, ids: Option<&[i64]>) -> Result<HashMap<i64, Vec
     Ok(out)
 }
 
+/// For each of the unmatched messages `ids` that has one, the request `mail assign --suggested`
+/// would take: the first, unless the next is just as likely (two requests equally likely are a
+/// person's choice, so no one-click assign is offered for them).
+pub fn first_choices(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Likely>> {
+    let finder = Finder::new(&crate::store::candidates::prefixes(conn)?);
+    let mut out = HashMap::new();
+    for m in suggestions::unmatched_of(conn, ids)? {
+        let scored = crate::ops::suggest::likely(conn, &finder, &m)?;
+        match scored.as_slice() {
+            [] => {}
+            [best, second, ..] if second.score >= best.score => {}
+            [best, ..] => {
+                out.insert(m.id, Likely::of(best));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every unmatched message, oldest first, with its likely requests.
 pub fn unmatched(conn: &Connection) -> Result<Vec<UnmatchedWithSuggestions>> {
     let mut likely = likely(conn, None)?;

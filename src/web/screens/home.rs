@@ -54,7 +54,8 @@ impl Line {
 struct Home {
     chrome: Chrome,
     unmatched: Vec<mail::Unmatched>,
-    /// The most likely request of each listed message, by message id: one click assigns it.
+    /// The most likely request of each listed message, by message id, when no other is as likely:
+    /// one click assigns it (the replies page lists every likely request).
     likely: std::collections::HashMap<i64, crate::views::suggestions::Likely>,
     /// All the messages waiting, of which `unmatched` are the first.
     unmatched_total: i64,
@@ -118,14 +119,8 @@ async fn home(State(state): State<Arc<AppState>>, Signed(s): Signed) -> PageResu
         let d = crate::views::needs_action::digest(conn, today, LIMIT + 1)?;
         let unmatched = (mail::unmatched_first(conn, LIMIT as i64)?, mail::unmatched_count(conn)?);
         let ids: Vec<i64> = unmatched.0.iter().map(|m| m.id).collect();
-        let likely = if ids.is_empty() {
-            Default::default()
-        } else {
-            crate::views::suggestions::likely(conn, Some(&ids))?
-                .into_iter()
-                .filter_map(|(id, l)| l.into_iter().next().map(|first| (id, first)))
-                .collect()
-        };
+        let likely =
+            if ids.is_empty() { Default::default() } else { crate::views::suggestions::first_choices(conn, &ids)? };
         let failed: Vec<outbox::OutboxRow> = crate::views::needs_action::failed_letters(conn, LIMIT)?;
         Ok((d, unmatched, likely, failed))
     })
