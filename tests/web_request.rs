@@ -901,4 +901,10 @@ fn the_replies_queue_is_shown_a_page_at_a_time() {
     assert!(!last.body.contains("rel=\"next\""));
     assert_eq!(subjects(&last.body), (100..120).map(|i| format!("Newsletter {i:03}")).collect::<Vec<_>>());
     assert_eq!(subjects(&server.get(Some(&owner), "/replies?page=99").body), subjects(&last.body));
+    assert_eq!(subjects(&server.get(Some(&owner), "/replies?page=99999999999").body), subjects(&last.body));
+    // A page that is not a number shows the first.
+    for bad in ["abc", "-1", "0", ""] {
+        let page = server.get(Some(&owner), &format!("/replies?page={bad}"));
+        assert_eq!((page.status, subjects(&page.body)), (200, subjects(&first.body)), "page={bad}");
+    }
 }

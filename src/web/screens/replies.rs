@@ -372,7 +372,8 @@ const PER_PAGE: u32 = 50;
 struct RepliesQuery {
     report: String,
     assigned: String,
-    page: u32,
+    /// Text, so a page that is not a number (a hand-edited link) shows the first page, not an error.
+    page: String,
 }
 
 fn is_code(s: &str) -> bool {
@@ -380,7 +381,7 @@ fn is_code(s: &str) -> bool {
 }
 
 async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Option<String>) -> PageResult {
-    let asked = q.page.max(1);
+    let asked = q.page.trim().parse::<u64>().map_or(1, |n| n.min(u32::MAX as u64) as u32).max(1);
     let (list, mut likely, total, page) = read_db(state, s, move |conn| {
         let total = crate::store::mail::unmatched_count(conn)?;
         // Past the last page means the last page.
