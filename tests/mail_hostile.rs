@@ -616,6 +616,19 @@ fn control_characters_from_outside_never_reach_the_terminal_raw() {
     assert_eq!(json[0]["subject"], format!("Records {OSC_TITLE} ready raw{ESC_CLEAR}\u{9b}31m"));
 }
 
+/// `mail import PATH` with its stdout and stderr as pipes the test holds (and may close).
+fn import_into_pipes(env: &Env, path: &Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
+        .current_dir(env.path(""))
+        .env("FOIATRACK_DB", &env.db)
+        .env("FOIATRACK_TODAY", &env.today)
+        .args(["mail", "import", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// A mailbox larger than one block of the table (1,000 rows) is printed as it is imported: the
 /// table in blocks under their own header, JSON as one array, the counts over the whole mailbox.
 #[test]
@@ -664,15 +677,7 @@ fn a_large_mailbox_is_reported_whole_in_blocks_and_as_one_json_array() {
         "other.mbox",
         &mbox.replace("@news.example.net>", "@other.example.net>").replace("issue ", "other issue "),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
-        .current_dir(env.path(""))
-        .env("FOIATRACK_DB", &env.db)
-        .env("FOIATRACK_TODAY", &env.today)
-        .args(["mail", "import", other.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = import_into_pipes(&env, &other);
     let mut first = [0u8; 64];
     std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
     drop(child.stdout.take());
@@ -689,15 +694,7 @@ fn a_large_mailbox_is_reported_whole_in_blocks_and_as_one_json_array() {
         .unwrap();
     assert_eq!(stored, 1203);
     // With stderr gone too (`2>&1 | head`): still the import's own exit code, not a crash.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("foiatrack"))
-        .current_dir(env.path(""))
-        .env("FOIATRACK_DB", &env.db)
-        .env("FOIATRACK_TODAY", &env.today)
-        .args(["mail", "import", other.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = import_into_pipes(&env, &other);
     std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
     drop(child.stdout.take());
     drop(child.stderr.take());
