@@ -96,6 +96,13 @@ pub struct Imported {
 }
 
 impl Imported {
+    /// How a matched message was tied to its request: "by tracking-code" or "by sender,
+    /// acknowledged" when it acknowledged the request; `None` when it matched none.
+    pub fn matched_note(&self) -> Option<String> {
+        let by = self.matched_by.filter(|_| self.tracking_code.is_some())?;
+        Some(format!("by {}{}", by.as_str(), if self.acknowledged { ", acknowledged" } else { "" }))
+    }
+
     /// What the message is, to put before what it matched: nothing for a reply, else its kind
     /// and what it says ("BOUNCE, request letter to x@y failed (5.1.1): "). Raw text from the
     /// message: escape it for where it is shown.

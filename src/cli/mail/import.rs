@@ -213,10 +213,8 @@ fn row(i: &Imported) -> Vec<String> {
     let result = if i.duplicate {
         "already imported".to_string()
     } else {
-        let matched = match (&i.tracking_code, i.matched_by) {
-            (Some(code), Some(by)) => {
-                format!("{code} by {}{}", by.as_str(), if i.acknowledged { ", acknowledged" } else { "" })
-            }
+        let matched = match (&i.tracking_code, i.matched_note()) {
+            (Some(code), Some(note)) => format!("{code} {note}"),
             _ => "UNMATCHED".into(),
         };
         format!("{}{matched}", super::kind_prefix(i))

@@ -324,11 +324,9 @@ impl ReportView {
                 result: if i.duplicate {
                     "already imported".into()
                 } else {
-                    let matched = match (&i.tracking_code, i.matched_by) {
-                        (Some(_), Some(by)) => {
-                            format!("matched by {}{}", by.as_str(), if i.acknowledged { ", acknowledged" } else { "" })
-                        }
-                        _ => "not matched: in the queue below".into(),
+                    let matched = match i.matched_note() {
+                        Some(note) => format!("matched {note}"),
+                        None => "not matched: in the queue below".into(),
                     };
                     // A bounce, automatic reply or portal notice says so first.
                     format!("{}{matched}", printable_line(&i.kind_note()))
@@ -382,7 +380,7 @@ fn is_code(s: &str) -> bool {
 
 async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Option<String>) -> PageResult {
     let asked = q.page.trim().parse::<u64>().map_or(1, |n| n.min(u32::MAX as u64) as u32).max(1);
-    let (list, mut likely, total, page) = read_db(state, s, move |conn| {
+    let (list, mut likely, total, page, pages) = read_db(state, s, move |conn| {
         let total = crate::store::mail::unmatched_count(conn)?;
         // Past the last page means the last page.
         let pages = (total.max(1) as u64).div_ceil(PER_PAGE as u64).min(u32::MAX as u64) as u32;
@@ -390,7 +388,7 @@ async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Opti
         let list = crate::views::thread::unmatched_page(conn, PER_PAGE, (page - 1).saturating_mul(PER_PAGE))?;
         let ids: Vec<i64> = list.iter().map(|m| m.id).collect();
         let likely = crate::views::suggestions::likely(conn, Some(&ids))?;
-        Ok((list, likely, total, page))
+        Ok((list, likely, total, page, pages))
     })
     .await?;
     let report = {
@@ -413,7 +411,7 @@ async fn page(state: &Arc<AppState>, s: &Session, q: RepliesQuery, message: Opti
             .collect(),
         unmatched_total: total,
         page,
-        pages: (total.max(1) as u64).div_ceil(PER_PAGE as u64).min(u32::MAX as u64) as u32,
+        pages,
         first: (page as i64 - 1) * PER_PAGE as i64 + 1,
         max_upload: super::request::size(crate::web::page::MAX_UPLOAD_BYTES as i64),
     })
